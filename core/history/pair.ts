@@ -1,0 +1,77 @@
+import { HistoryFormatError } from '../errors';
+import type { Op, PairedOp } from './operation';
+
+/**
+ * Joins each client invocation with its completion (the next `ok`/`fail`/`info` of the same process).
+ *
+ * Semantics (Knossos `preprocess`, Jepsen's history rules):
+ * - an `ok` completion's value replaces the invocation's value (reads are invoked with nil);
+ * - `info`, and an invocation that never completes, is indeterminate: `end` is Infinity;
+ * - an `info` with no open invocation (nemesis messages, log lines) is not a client op and is skipped;
+ * - an `ok`/`fail` with no open invocation, or a second invocation while one is open, is malformed.
+ * Times: an event without `time` uses its index, so file order is real-time order.
+ * @throws HistoryFormatError naming the line of the offending event.
+ */
+export function pairOps(history: readonly Op[]): PairedOp[] {
+  const open = new Map<number, { op: Op; paired: PairedOp }>();
+  const out: PairedOp[] = [];
+  for (const op of history) {
+    if (op.process === 'nemesis') continue;
+    const t = op.time ?? op.index;
+    const u = op.uncertainty ?? 0;
+    if (op.type === 'invoke') {
+      const prev = open.get(op.process);
+      if (prev) {
+        throw new HistoryFormatError(
+          `process ${op.process} invoked "${op.f}" while its "${prev.op.f}" (line ${prev.op.line ?? prev.op.index}) is still open`,
+          op.line,
+        );
+      }
+      const paired: PairedOp = {
+        index: op.index,
+        process: op.process,
+        f: op.f,
+        invokeValue: op.value,
+        value: op.value,
+        type: 'info',
+        start: t - u,
+        end: Infinity,
+        completionIndex: -1,
+      };
+      if (op.key !== undefined) paired.key = op.key;
+      if (op.node !== undefined) paired.node = op.node;
+      open.set(op.process, { op, paired });
+      out.push(paired);
+      continue;
+    }
+    const entry = open.get(op.process);
+    if (!entry) {
+      if (op.type === 'info') continue; // not a client op (nemesis or log message)
+      throw new HistoryFormatError(`"${op.type}" completion of "${op.f}" for process ${op.process} has no matching invocation`, op.line);
+    }
+    open.delete(op.process);
+    const p = entry.paired;
+    if (op.f !== p.f) {
+      throw new HistoryFormatError(
+        `completion "${op.f}" for process ${op.process} does not match its invocation "${p.f}"`,
+        op.line,
+      );
+    }
+    p.type = op.type;
+    p.completionIndex = op.index;
+    if (op.error !== undefined) p.error = op.error;
+    if (op.type === 'ok') {
+      p.value = op.value;
+      p.end = t + u;
+    } else if (op.type === 'fail') {
+      p.end = t + u;
+    }
+    // info: end stays Infinity and value stays the invocation's value (Porcupine writes ":timed-out" there).
+  }
+  return out;
+}
+
+/** True when `a` certainly finished before `b` began, whatever their clock uncertainty. */
+export function precedes(a: PairedOp, b: PairedOp): boolean {
+  return a.end < b.start;
+}
