@@ -1,0 +1,231 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  DbAction,
+  type AgentMessage,
+  type ControllerMessage,
+  type DbRequest,
+  type DbResponse,
+  type WorkloadStatus,
+} from '../proto/gen/agent';
+import type { IAgentService } from '../proto/gen/agent.grpc-server';
+import { detectCapabilities } from './capabilities';
+import { monoNanos, type ClockMapper } from './clock';
+import type { Database } from './db/database';
+import { EtcdDatabase } from './db/etcd';
+import type { EventPublisher } from './event-publisher';
+import type { FaultManager } from './fault-manager';
+import { RegisterWorkload } from './workload/register-workload';
+import type { AgentConfig } from './config';
+
+export const AGENT_VERSION = '0.1.0';
+
+/** Error with a gRPC status, so the controller can tell bad requests from unavailable nodes. */
+class RpcError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Wraps an async handler: resolves the callback with the result, or with a status error. */
+function unary<Req, Res>(
+  log: Logger,
+  fn: (req: Req) => Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const code = err instanceof RpcError ? err.code : grpc.status.INTERNAL;
+        const message = err instanceof Error ? err.message : String(err);
+        if (code === grpc.status.INTERNAL) log.error({ err }, 'agent call failed');
+        callback({ code, details: message, name: 'Error', message, metadata: new grpc.Metadata() });
+      },
+    );
+  };
+}
+
+/**
+ * The agent's gRPC handlers. Holds the node's DB module, its workload and its fault manager; owns the lease:
+ * every controller message renews it, and when it lapses the agent heals all faults and stops its workload.
+ */
+export class AgentService {
+  db: Database | undefined;
+  workload: RegisterWorkload | undefined;
+  #workloadRunId = '';
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #leaseMs: number;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly clock: ClockMapper,
+    private readonly publisher: EventPublisher,
+    readonly faults: FaultManager,
+    private readonly log: Logger,
+  ) {
+    this.#leaseMs = config.leaseMs;
+  }
+
+  handlers(): IAgentService {
+    const log = this.log;
+    return {
+      hello: unary(log, async () => ({
+        version: AGENT_VERSION,
+        node: this.config.node,
+        capabilities: await detectCapabilities(),
+        agentMonoNanos: monoNanos(),
+        pid: process.pid,
+      })),
+      session: (call) => this.#session(call),
+      db: unary(log, (req: DbRequest) => this.#db(req)),
+      partition: unary(log, async (req) => {
+        await this.faults.applyNetwork(
+          req.faultId || `partition-${Date.now()}`,
+          { dropFrom: req.dropFrom, loss: req.loss },
+          req.maxDurationMs,
+        );
+        return { ok: true, message: 'applied', active: this.faults.active().map((e) => e.id) };
+      }),
+      heal: unary(log, async () => {
+        await this.faults.healAll('heal requested');
+        return { ok: true, message: 'healed', active: [] };
+      }),
+      startWorkload: unary(log, async (req) => {
+        if (!this.clock.synced) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'Cannot start workload: no clock sync yet; open a session first');
+        if (req.workload !== 'register' || req.db !== 'etcd') {
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot start workload: unsupported workload "${req.workload}" on db "${req.db}"`);
+        }
+        if (this.workload && this.workload.state === 'running') await this.workload.stop();
+        const readConsistency = req.readConsistency === 'serializable' ? 'serializable' : 'linearizable';
+        this.workload = new RegisterWorkload(
+          {
+            runId: req.runId,
+            endpoint: req.endpoint || this.db?.clientEndpoint() || '',
+            processes: req.processes,
+            concurrency: req.concurrency,
+            rateHz: req.rateHz,
+            seed: req.seed,
+            readConsistency,
+            opTimeoutMs: req.opTimeoutMs || 1500,
+            keyCount: req.keyCount || 5,
+            keyPeriodMs: req.keyPeriodMs || 15_000,
+          },
+          this.publisher,
+          this.clock,
+          log.child({ component: 'workload', runId: req.runId }),
+        );
+        this.#workloadRunId = req.runId;
+        this.workload.start();
+        return this.#workloadStatus();
+      }),
+      stopWorkload: unary(log, async () => {
+        await this.workload?.stop();
+        if (this.#workloadRunId) await this.publisher.flush(this.#workloadRunId, 30_000);
+        return this.#workloadStatus();
+      }),
+      status: unary(log, async () => ({
+        node: this.config.node,
+        workload: this.#workloadStatus(),
+        dbState: this.db?.state() ?? 'not-set-up',
+        activeFaults: this.faults.active().map((e) => e.id),
+      })),
+    };
+  }
+
+  #workloadStatus(): WorkloadStatus {
+    const stats = this.publisher.stats(this.#workloadRunId);
+    return {
+      state: this.workload?.state ?? 'idle',
+      invoked: this.workload?.invoked ?? 0,
+      completed: this.workload?.completed ?? 0,
+      lastSeq: stats.lastSeq,
+      unacked: stats.unacked,
+    };
+  }
+
+  #session(call: grpc.ServerDuplexStream<ControllerMessage, AgentMessage>): void {
+    this.#renewLease();
+    call.on('data', (msg: ControllerMessage) => {
+      this.#renewLease();
+      const body = msg.body;
+      if (body.oneofKind === 'ping') {
+        call.write({ body: { oneofKind: 'pong', pong: { id: body.ping.id, agentMonoNanos: monoNanos() } } });
+      } else if (body.oneofKind === 'mapping') {
+        this.clock.update({
+          offsetNanos: body.mapping.offsetNanos,
+          uncertaintyNanos: body.mapping.uncertaintyNanos,
+          syncedAtAgentMonoNanos: body.mapping.syncedAtAgentMonoNanos,
+        });
+      } else if (body.oneofKind === 'heartbeat') {
+        if (body.heartbeat.leaseMs > 0) this.#leaseMs = body.heartbeat.leaseMs;
+        call.write({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.#leaseMs } } });
+      }
+    });
+    // The session ending is not itself a heal: the lease runs out on its own unless a new session renews it.
+    call.on('end', () => call.end());
+    call.on('error', () => undefined);
+  }
+
+  #renewLease(): void {
+    clearTimeout(this.#leaseTimer);
+    this.#leaseTimer = setTimeout(() => void this.#leaseExpired(), this.#leaseMs);
+    this.#leaseTimer.unref();
+  }
+
+  async #leaseExpired(): Promise<void> {
+    this.log.warn({ leaseMs: this.#leaseMs }, 'controller lease expired, healing and stopping the workload');
+    try {
+      await this.faults.healAll('lease expired');
+      await this.workload?.stop();
+    } catch (err) {
+      this.log.error({ err }, 'heal after lease expiry failed');
+    }
+  }
+
+  async #db(req: DbRequest): Promise<DbResponse> {
+    if (req.db !== 'etcd') throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot manage db "${req.db}": this agent knows etcd`);
+    if (!this.db) this.db = new EtcdDatabase(this.config.dataDir);
+    const db = this.db;
+    const reply = (message: string): DbResponse => ({ ok: true, message, pid: db.pid() ?? 0, logs: new Uint8Array(), state: db.state() });
+    switch (req.action) {
+      case DbAction.CHECK: {
+        const problem = await db.installProblem();
+        return { ok: problem === undefined, message: problem ?? 'installed', pid: 0, logs: new Uint8Array(), state: problem ? 'not-installed' : db.state() };
+      }
+      case DbAction.SETUP: {
+        const self = req.members.find((m) => m.node === this.config.node);
+        if (!self) throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot set up ${req.db}: node "${this.config.node}" is not among the members`);
+        await db.setup({ node: self.node, address: self.address, members: req.members, clusterToken: req.clusterToken });
+        return reply('set up');
+      }
+      case DbAction.START:
+        await db.start();
+        return reply('started');
+      case DbAction.STOP:
+        await db.stop();
+        return reply('stopped');
+      case DbAction.KILL:
+        await db.kill();
+        return reply('killed');
+      case DbAction.PAUSE:
+        this.faults.notePause(`pause-${Date.now()}`, 0);
+        db.pause();
+        return reply('paused');
+      case DbAction.RESUME:
+        db.resume();
+        this.faults.noteResume();
+        return reply('resumed');
+      case DbAction.TEARDOWN:
+        await this.workload?.stop();
+        await db.teardown();
+        return reply('torn down');
+      case DbAction.LOGS:
+        return { ...reply('logs'), logs: db.logs(req.maxLogBytes || 4 << 20) };
+      default:
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot run db action ${req.action}`);
+    }
+  }
+}

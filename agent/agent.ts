@@ -1,0 +1,70 @@
+/**
+ * The node daemon: serves the AgentService over gRPC, owns this node's DB member, workload and faults, and
+ * publishes events to NATS. `runAgent` settles only once everything it started has stopped.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { connect } from 'nats';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { agentServiceDefinition } from '../proto/gen/agent.grpc-server';
+import { AgentService } from './agent-service';
+import { ClockMapper } from './clock';
+import type { AgentConfig } from './config';
+import { EtcdDatabase } from './db/etcd';
+import { EventPublisher } from './event-publisher';
+import { FaultJournal } from './fault-journal';
+import { FaultManager } from './fault-manager';
+
+export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal): Promise<void> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const journal = new FaultJournal(join(config.dataDir, 'faults.json'));
+  let service: AgentService | undefined;
+  const faults = new FaultManager(journal, () => service?.db, log.child({ component: 'faults' }), config.maxFaultDurationMs);
+
+  // A previous agent process may have died with faults applied or a DB member running: undo both first.
+  const leftovers = journal.read();
+  await faults.healAll('agent start');
+  if (leftovers.length > 0) log.warn({ healed: leftovers.map((e) => e.id) }, 'healed faults left by a previous agent');
+  const orphan = new EtcdDatabase(config.dataDir).reapOrphan();
+  if (orphan !== undefined) log.warn({ pid: orphan }, 'killed a DB member left by a previous agent');
+
+  const nc = await connect({
+    servers: config.natsUrl,
+    name: `faultline-agent-${config.node}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    pingInterval: 2000,
+    timeout: 5000,
+  });
+  const clock = new ClockMapper();
+  const publisher = new EventPublisher(nc, config.node, join(config.dataDir, 'spool'), clock, log.child({ component: 'publisher' }));
+  service = new AgentService(config, clock, publisher, faults, log.child({ component: 'service' }));
+
+  const server = new grpc.Server({
+    'grpc.keepalive_time_ms': 1000,
+    'grpc.keepalive_timeout_ms': 1000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 500,
+  });
+  server.addService(agentServiceDefinition, service.handlers());
+  const address = `${config.listenHost}:${config.listenPort}`;
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  log.info({ address, node: config.node, nats: config.natsUrl }, 'agent listening');
+
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  log.info({ reason: String(signal.reason) }, 'agent stopping');
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  await service.workload?.stop();
+  await faults.healAll('agent shutdown');
+  // The DB member is not ours to keep running without an agent: stop it so nothing is left behind.
+  await service.db?.stop();
+  await publisher.close();
+  await nc.drain().catch(() => nc.close());
+  log.info('agent stopped');
+}

@@ -1,0 +1,191 @@
+import type { JetStreamClient, NatsConnection } from 'nats';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Event } from '../proto/gen/events';
+import type { ClockMapper } from './clock';
+import { RunSpool } from './spool';
+
+/** Subject for one publisher's events in one run. Run ids and node names are NATS-token safe. */
+export function eventSubject(runId: string, node: string): string {
+  return `faultline.events.${runId}.${node}`;
+}
+
+export interface EventInput {
+  runId: string;
+  process: number;
+  type: 'invoke' | 'ok' | 'fail' | 'info';
+  f: string;
+  key?: string;
+  value: unknown;
+  error?: string;
+}
+
+interface Pending {
+  seq: number;
+  data: Uint8Array;
+}
+
+interface RunState {
+  spool: RunSpool;
+  lastSeq: number;
+  acked: Set<number>;
+  watermark: number;
+}
+
+/**
+ * Publishes events to JetStream with a per-run, gapless sequence number. Each event is spooled to disk first and
+ * kept until JetStream acknowledges it; publishing is retried until then, and a restarted agent resends whatever
+ * its spool holds beyond the acknowledged watermark. Message ids make the resends idempotent.
+ */
+export class EventPublisher {
+  #runs = new Map<string, RunState>();
+  #queue: { runId: string; p: Pending }[] = [];
+  #inFlight = 0;
+  #wake: (() => void) | undefined;
+  #closed = false;
+  #loop: Promise<void>;
+  #js: JetStreamClient;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly node: string,
+    private readonly spoolDir: string,
+    private readonly clock: ClockMapper,
+    private readonly log: Logger,
+    private readonly maxInFlight = 256,
+  ) {
+    this.#js = nc.jetstream({ timeout: 5000 });
+    this.#recover();
+    this.#loop = this.#pump();
+  }
+
+  /** Timestamps, sequences, spools and queues one event. Returns the event as recorded. */
+  publish(input: EventInput): Event {
+    const run = this.#run(input.runId);
+    const t = this.clock.map();
+    const ev: Event = {
+      runId: input.runId,
+      node: this.node,
+      seq: run.lastSeq + 1,
+      process: input.process,
+      type: input.type,
+      f: input.f,
+      key: input.key ?? '',
+      valueJson: JSON.stringify(input.value ?? null),
+      error: input.error ?? '',
+      timeNanos: t.timeNanos,
+      uncertaintyNanos: t.uncertaintyNanos,
+      agentMonoNanos: t.agentMonoNanos,
+    };
+    const data = Event.toBinary(ev);
+    run.spool.append(data); // on disk before it leaves: nothing is lost if we crash now
+    run.lastSeq = ev.seq;
+    this.#queue.push({ runId: input.runId, p: { seq: ev.seq, data } });
+    this.#wake?.();
+    return ev;
+  }
+
+  stats(runId: string): { lastSeq: number; unacked: number } {
+    const run = this.#runs.get(runId);
+    if (!run) return { lastSeq: 0, unacked: 0 };
+    return { lastSeq: run.lastSeq, unacked: run.lastSeq - run.watermark };
+  }
+
+  /** Resolves when every event of `runId` is acknowledged, or rejects after `timeoutMs`. */
+  async flush(runId: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.stats(runId).unacked > 0) {
+      if (Date.now() > deadline) {
+        throw new Error(`Cannot flush events of run "${runId}": ${this.stats(runId).unacked} still unacknowledged after ${timeoutMs} ms`);
+      }
+      await sleep(20);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  #run(runId: string): RunState {
+    let run = this.#runs.get(runId);
+    if (!run) {
+      const spool = new RunSpool(this.spoolDir, runId);
+      run = { spool, lastSeq: 0, acked: new Set(), watermark: 0 };
+      this.#runs.set(runId, run);
+    }
+    return run;
+  }
+
+  /** Re-queues spooled events that were never acknowledged (the agent crashed or NATS was down). */
+  #recover(): void {
+    for (const runId of RunSpool.runsIn(this.spoolDir)) {
+      const run = this.#run(runId);
+      const records = run.spool.readAll();
+      run.lastSeq = records.length;
+      run.watermark = Math.min(run.spool.readAcked(), records.length);
+      for (let i = run.watermark; i < records.length; i++) {
+        this.#queue.push({ runId, p: { seq: i + 1, data: records[i]! } });
+      }
+      if (run.lastSeq > run.watermark) {
+        this.log.warn({ runId, resend: run.lastSeq - run.watermark }, 'resending spooled events');
+      }
+    }
+  }
+
+  /** Sends queued events with up to `maxInFlight` unacknowledged at once, until closed. */
+  async #pump(): Promise<void> {
+    const sends = new Set<Promise<void>>();
+    while (!this.#closed) {
+      if (this.#queue.length === 0 || this.#inFlight >= this.maxInFlight) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          setTimeout(resolve, 50).unref();
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      const item = this.#queue.shift()!;
+      this.#inFlight++;
+      const send = this.#send(item.runId, item.p).finally(() => {
+        this.#inFlight--;
+        sends.delete(send);
+      });
+      sends.add(send);
+    }
+    // Whatever is still queued stays in the spool and is resent by the next agent process.
+    await Promise.allSettled([...sends]);
+  }
+
+  #failing = false;
+
+  async #send(runId: string, p: Pending): Promise<void> {
+    try {
+      await this.#js.publish(eventSubject(runId, this.node), p.data, { msgID: `${runId}.${this.node}.${p.seq}` });
+      this.#failing = false;
+      this.#ack(runId, p.seq);
+    } catch (err) {
+      // Not acknowledged: it stays spooled and goes back on the queue. A closing publisher gives up here; the
+      // spool keeps the event for the next start.
+      if (!this.#failing) this.log.warn({ err, runId, seq: p.seq }, 'event publish failed, retrying');
+      this.#failing = true;
+      if (!this.#closed) {
+        await sleep(200);
+        this.#queue.unshift({ runId, p });
+        this.#wake?.();
+      }
+    }
+  }
+
+  #ack(runId: string, seq: number): void {
+    const run = this.#runs.get(runId);
+    if (!run) return;
+    run.acked.add(seq);
+    const before = run.watermark;
+    while (run.acked.delete(run.watermark + 1)) run.watermark++;
+    if (run.watermark !== before && (run.watermark === run.lastSeq || run.watermark % 256 === 0)) {
+      run.spool.writeAcked(run.watermark);
+    }
+  }
+}

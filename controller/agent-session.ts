@@ -1,0 +1,114 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { AgentMessage, ClockMapping, ControllerMessage } from '../proto/gen/agent';
+import type { AgentClient } from './rpc/agent-client';
+import { AgentUnavailableError } from './errors';
+import type { Timeline } from './timeline';
+
+/** How many ping/pong exchanges make one sync; the one with the shortest round trip wins (NTP's filter). */
+const PINGS_PER_SYNC = 8;
+const RESYNC_EVERY_MS = 5000;
+
+interface Sample {
+  offsetNanos: number;
+  uncertaintyNanos: number;
+  agentMonoNanos: number;
+}
+
+/**
+ * The controller's side of an agent session: it holds the agent's lease (a heartbeat every quarter lease) and
+ * keeps the agent's clock mapped onto the run's timeline (a burst of pings at open, then every few seconds).
+ * Closing the session does not heal anything by itself; the agent heals when the lease lapses.
+ */
+export class AgentSession {
+  #stream: grpc.ClientDuplexStream<ControllerMessage, AgentMessage> | undefined;
+  #pending = new Map<number, { sentAt: number; resolve: (s: Sample) => void }>();
+  #nextId = 1;
+  #timers: NodeJS.Timeout[] = [];
+  #closed = false;
+  mapping: ClockMapping | undefined;
+
+  constructor(
+    private readonly client: AgentClient,
+    private readonly timeline: Timeline,
+    private readonly log: Logger,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Opens the stream and completes a first clock sync. @throws AgentUnavailableError */
+  async open(): Promise<void> {
+    const stream = this.client.raw.session();
+    this.#stream = stream;
+    stream.on('data', (msg: AgentMessage) => {
+      if (msg.body.oneofKind !== 'pong') return;
+      const pending = this.#pending.get(msg.body.pong.id);
+      if (!pending) return;
+      this.#pending.delete(msg.body.pong.id);
+      const receivedAt = this.timeline.now();
+      const rtt = receivedAt - pending.sentAt;
+      pending.resolve({
+        offsetNanos: Math.round((pending.sentAt + receivedAt) / 2 - msg.body.pong.agentMonoNanos),
+        uncertaintyNanos: Math.ceil(rtt / 2) + 1000,
+        agentMonoNanos: msg.body.pong.agentMonoNanos,
+      });
+    });
+    stream.on('error', (err) => {
+      if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'agent session broke');
+    });
+    this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs } } });
+    await this.sync();
+    const hb = setInterval(
+      () => this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs } } }),
+      Math.max(200, Math.floor(this.leaseMs / 4)),
+    );
+    const resync = setInterval(() => {
+      this.sync().catch((err: unknown) => this.log.warn({ err, node: this.client.node.name }, 'clock resync failed'));
+    }, RESYNC_EVERY_MS);
+    this.#timers.push(hb, resync);
+  }
+
+  /** Measures the agent's clock offset and sends the new mapping. @throws AgentUnavailableError on no answer. */
+  async sync(timeoutMs = 5000): Promise<ClockMapping> {
+    const samples: Sample[] = [];
+    for (let i = 0; i < PINGS_PER_SYNC; i++) samples.push(await this.#ping(timeoutMs));
+    const best = samples.reduce((a, b) => (b.uncertaintyNanos < a.uncertaintyNanos ? b : a));
+    const mapping: ClockMapping = {
+      offsetNanos: best.offsetNanos,
+      uncertaintyNanos: best.uncertaintyNanos,
+      syncedAtAgentMonoNanos: best.agentMonoNanos,
+    };
+    this.#send({ body: { oneofKind: 'mapping', mapping } });
+    this.mapping = mapping;
+    return mapping;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#stream?.end();
+    this.#stream?.cancel();
+  }
+
+  #ping(timeoutMs: number): Promise<Sample> {
+    const id = this.#nextId++;
+    return new Promise<Sample>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new AgentUnavailableError(this.client.node.name, this.client.node.agent, 'no answer to a clock-sync ping'));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        sentAt: this.timeline.now(),
+        resolve: (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+      });
+      this.#send({ body: { oneofKind: 'ping', ping: { id } } });
+    });
+  }
+
+  #send(msg: ControllerMessage): void {
+    if (!this.#closed) this.#stream?.write(msg);
+  }
+}

@@ -1,0 +1,99 @@
+import type { ConsumerMessages, NatsConnection } from 'nats';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Event } from '../proto/gen/events';
+import { EVENT_STREAM, ensureEventStream, ensureRunConsumer } from './event-stream';
+import { SequenceTracker } from './sequence-tracker';
+
+export interface SequenceGap {
+  node: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Consumes one run's events from JetStream as they arrive and appends them, decoded, to a raw events file (one
+ * JSON object per line, arrival order). Memory stays bounded however long the run: events go to disk, and only
+ * out-of-order sequence numbers are held. Redeliveries are dropped by (node, seq).
+ */
+export class HistoryCollector {
+  readonly tracker = new SequenceTracker();
+  #out: WriteStream;
+  #messages: ConsumerMessages | undefined;
+  #loop: Promise<void> = Promise.resolve();
+  received = 0;
+  duplicates = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly runId: string,
+    rawPath: string,
+    private readonly log: Logger,
+  ) {
+    this.#out = createWriteStream(rawPath, { flags: 'a' });
+  }
+
+  async start(): Promise<void> {
+    const jsm = await ensureEventStream(this.nc);
+    const durable = await ensureRunConsumer(jsm, this.runId);
+    const consumer = await this.nc.jetstream().consumers.get(EVENT_STREAM, durable);
+    this.#messages = await consumer.consume({ max_messages: 2000 });
+    this.#loop = (async () => {
+      for await (const m of this.#messages!) {
+        let ev: Event;
+        try {
+          ev = Event.fromBinary(m.data);
+        } catch (err) {
+          this.log.error({ err, subject: m.subject }, 'undecodable event; skipping');
+          m.term();
+          continue;
+        }
+        if (this.tracker.add(ev.node, ev.seq)) {
+          this.#out.write(`${JSON.stringify(Event.toJson(ev, { emitDefaultValues: true }))}\n`);
+          this.received++;
+        } else {
+          this.duplicates++;
+        }
+        m.ack();
+      }
+    })();
+  }
+
+  /**
+   * Waits until every publisher's events up to its last sequence number have arrived, or the timeout passes.
+   * Returns the gaps that remain (empty when the history is complete).
+   */
+  async waitFor(expected: Record<string, number>, timeoutMs: number): Promise<SequenceGap[]> {
+    const deadline = Date.now() + timeoutMs;
+    const complete = () => Object.entries(expected).every(([node, last]) => this.tracker.contiguous(node) >= last);
+    while (!complete() && Date.now() < deadline) await sleep(50);
+    const gaps: SequenceGap[] = [];
+    for (const [node, last] of Object.entries(expected)) {
+      for (const g of this.tracker.gaps(node, last)) gaps.push({ node, ...g });
+    }
+    return gaps;
+  }
+
+  async stop(): Promise<void> {
+    this.#messages?.stop();
+    await this.#loop;
+    await new Promise<void>((resolve) => this.#out.end(resolve));
+  }
+}
+
+/** Events as written in the raw file (protobuf JSON names). */
+export interface RawEvent {
+  runId: string;
+  node: string;
+  seq: string | number;
+  process: string | number;
+  type: string;
+  f: string;
+  key: string;
+  valueJson: string;
+  error: string;
+  timeNanos: string | number;
+  uncertaintyNanos: string | number;
+  agentMonoNanos: string | number;
+}
