@@ -1,0 +1,74 @@
+import { writeFileSync } from 'node:fs';
+import { checkHistory, renderEvidenceHtml, type CheckResult, type Validity } from '../../core/checker';
+import { HistoryFormatError } from '../../core/errors';
+import type { Op } from '../../core/history/operation';
+import { pairOps } from '../../core/history/pair';
+import type { SequenceGap } from '../history-collector';
+import type { RunStore } from '../store';
+import type { RunConfig } from './run-options';
+
+export interface HistoryStats {
+  events: number;
+  invokes: number;
+  ok: number;
+  fail: number;
+  info: number;
+  /** Invocations with no completion at all (cut off). */
+  open: number;
+  nemesisEvents: number;
+  /** Client events per node. */
+  byNode: Record<string, number>;
+}
+
+/** What results.json holds (extend, never rename). */
+export interface RunVerdict {
+  valid: Validity;
+  reason?: string;
+  gaps: SequenceGap[];
+  stats?: HistoryStats;
+  expectedSeq?: Record<string, number>;
+  checks: { linearizable?: CheckResult };
+}
+
+export function historyStats(history: readonly Op[]): HistoryStats {
+  const s: HistoryStats = { events: history.length, invokes: 0, ok: 0, fail: 0, info: 0, open: 0, nemesisEvents: 0, byNode: {} };
+  for (const op of history) {
+    if (op.process === 'nemesis') {
+      s.nemesisEvents++;
+      continue;
+    }
+    if (op.node) s.byNode[op.node] = (s.byNode[op.node] ?? 0) + 1;
+    if (op.type === 'invoke') s.invokes++;
+    else s[op.type]++;
+  }
+  s.open = s.invokes - s.ok - s.fail - s.info;
+  return s;
+}
+
+/**
+ * Judges a run's history. A history with a sequence gap is incomplete, so the verdict is `unknown`: a lost
+ * completion could hide an anomaly and a lost write could fake one. Otherwise the per-key linearizability check
+ * decides, and its HTML evidence is written next to the results when the history is not linearizable.
+ */
+export async function checkRunHistory(
+  history: Op[],
+  gaps: SequenceGap[],
+  expectedSeq: Record<string, number>,
+  config: RunConfig,
+  store: RunStore,
+): Promise<RunVerdict> {
+  const stats = historyStats(history);
+  if (gaps.length > 0) {
+    return { valid: 'unknown', reason: `history incomplete: ${gaps.length} sequence gap(s)`, gaps, stats, expectedSeq, checks: {} };
+  }
+  try {
+    pairOps(history); // structural check: one completion per invoke, no completion without invoke
+  } catch (err) {
+    if (!(err instanceof HistoryFormatError)) throw err;
+    return { valid: 'unknown', reason: `history malformed: ${err.message}`, gaps, stats, expectedSeq, checks: {} };
+  }
+  const linearizable = await checkHistory(history, { model: 'etcd-register', timeLimitMs: config.checkTimeLimitMs });
+  const html = renderEvidenceHtml(linearizable);
+  if (html !== undefined) writeFileSync(store.path('linearizability.html'), html);
+  return { valid: linearizable.valid, gaps, stats, expectedSeq, checks: { linearizable } };
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { UsageError } from '../../core/errors';
+
+export const DBS = ['etcd'] as const;
+export const WORKLOADS = ['register'] as const;
+export const NEMESES = ['none', 'partition'] as const;
+export const PARTITION_SHAPES = ['random-halves', 'halves', 'isolate', 'minority-third', 'majorities-ring', 'bridge'] as const;
+
+/** What a user passes to `faultline run` (strings and human units, as typed). */
+export interface RunOptions {
+  db: string;
+  workload: string;
+  timeLimit: number;
+  concurrency: number;
+  rate: number;
+  nemesis: string;
+  nemesisInterval: number;
+  partitionShape?: string;
+  partitionTarget?: string;
+  nodes: string;
+  readConsistency: string;
+  seed?: number;
+  store: string;
+  nats?: string;
+  labPrefix?: string;
+  recoveryTime: number;
+  opTimeout: number;
+  keys: number;
+  checkTimeLimit: number;
+}
+
+/** Every field resolved: what a run executes, and what plan.json records. */
+export interface RunConfig {
+  testName: string;
+  db: (typeof DBS)[number];
+  workload: (typeof WORKLOADS)[number];
+  timeLimitMs: number;
+  concurrency: number;
+  rateHz: number;
+  nemesis: (typeof NEMESES)[number];
+  nemesisIntervalMs: number;
+  partitionShape: (typeof PARTITION_SHAPES)[number];
+  partitionTarget: string | undefined;
+  /** 'lab' or explicit nodes. */
+  nodes: { lab: true; prefix: string } | { lab: false; list: { name: string; agent: string; address: string }[] };
+  readConsistency: 'linearizable' | 'serializable';
+  seed: number;
+  storeDir: string;
+  natsUrl: string | undefined;
+  recoveryMs: number;
+  opTimeoutMs: number;
+  keyCount: number;
+  checkTimeLimitMs: number;
+}
+
+const oneOf = <T extends readonly [string, ...string[]]>(flag: string, values: T) =>
+  z.enum(values, { error: (iss) => `${flag} must be one of ${values.join(', ')} (got "${String(iss.input)}")` });
+
+const positive = (flag: string) => z.number({ error: `${flag} must be a number` }).positive({ error: `${flag} must be > 0` });
+
+const schema = z.object({
+  db: oneOf('--db', DBS),
+  workload: oneOf('--workload', WORKLOADS),
+  timeLimit: positive('--time-limit'),
+  concurrency: z.number().int({ error: '--concurrency must be a whole number' }).min(1, { error: '--concurrency must be at least 1' }),
+  rate: positive('--rate'),
+  nemesis: oneOf('--nemesis', NEMESES),
+  nemesisInterval: positive('--nemesis-interval'),
+  partitionShape: oneOf('--partition-shape', PARTITION_SHAPES),
+  readConsistency: oneOf('--read-consistency', ['linearizable', 'serializable'] as const),
+  recoveryTime: z.number().min(0, { error: '--recovery-time must be >= 0' }),
+  opTimeout: positive('--op-timeout'),
+  keys: z.number().int().min(1, { error: '--keys must be at least 1' }),
+  checkTimeLimit: positive('--check-time-limit'),
+});
+
+/** Parses `n1=10.0.0.1:7701,n2=...` (agent address per node; the DB member listens on the same host). */
+export function parseNodeList(spec: string): { name: string; agent: string; address: string }[] {
+  return spec.split(',').map((part) => {
+    const m = /^([A-Za-z0-9_-]+)=([^:,\s]+):(\d{1,5})$/.exec(part.trim());
+    if (!m) throw new UsageError(`Cannot parse --nodes entry "${part}": expected NAME=HOST:PORT, e.g. n1=10.0.0.11:7701`);
+    return { name: m[1]!, address: m[2]!, agent: `${m[2]!}:${m[3]!}` };
+  });
+}
+
+/** @throws UsageError with a one-line message naming the bad option. */
+export function resolveRunOptions(opts: RunOptions): RunConfig {
+  const parsed = schema.safeParse({ ...opts, partitionShape: opts.partitionShape ?? 'random-halves' });
+  if (!parsed.success) throw new UsageError(`Cannot run: ${parsed.error.issues[0]!.message}`);
+  const o = parsed.data;
+  if (opts.partitionTarget !== undefined && o.partitionShape !== 'isolate') {
+    throw new UsageError('Cannot run: --partition-target only applies to --partition-shape isolate');
+  }
+  const nodes: RunConfig['nodes'] =
+    opts.nodes === 'lab' ? { lab: true, prefix: opts.labPrefix ?? 'fl' } : { lab: false, list: parseNodeList(opts.nodes) };
+  if (!nodes.lab && !opts.nats) throw new UsageError('Cannot run: --nats URL is required with an explicit --nodes list');
+  if (!Number.isInteger(opts.seed ?? 0) || (opts.seed ?? 0) < 0) throw new UsageError('Cannot run: --seed must be a non-negative integer');
+  return {
+    testName: `${o.db}-${o.workload}`,
+    db: o.db,
+    workload: o.workload,
+    timeLimitMs: o.timeLimit * 1000,
+    concurrency: o.concurrency,
+    rateHz: o.rate,
+    nemesis: o.nemesis,
+    nemesisIntervalMs: o.nemesisInterval * 1000,
+    partitionShape: o.partitionShape,
+    partitionTarget: opts.partitionTarget,
+    nodes,
+    readConsistency: o.readConsistency,
+    seed: opts.seed ?? Math.floor(Math.random() * 2 ** 31),
+    storeDir: opts.store,
+    natsUrl: opts.nats,
+    recoveryMs: o.recoveryTime * 1000,
+    opTimeoutMs: o.opTimeout,
+    keyCount: o.keys,
+    checkTimeLimitMs: o.checkTimeLimit * 1000,
+  };
+}

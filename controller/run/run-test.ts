@@ -1,0 +1,168 @@
+import { connect, type NatsConnection } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { AgentSession } from '../agent-session';
+import { ControllerEvents, CONTROLLER_NODE } from '../controller-events';
+import { checkInstalled, collectAndTeardown, startCluster } from '../db-cluster';
+import { NodePreconditionError } from '../errors';
+import { HistoryCollector, type SequenceGap } from '../history-collector';
+import { buildHistory } from '../history-builder';
+import { labStatus } from '../lab/lab';
+import { PartitionNemesis } from '../nemesis/partition-nemesis';
+import { AgentClient, type NodeAddress } from '../rpc/agent-client';
+import { RunStore } from '../store';
+import { Timeline } from '../timeline';
+import { checkRunHistory, type RunVerdict } from './run-check';
+import type { RunConfig } from './run-options';
+
+export interface RunOutcome {
+  verdict: RunVerdict;
+  storeDir: string;
+  interrupted: boolean;
+}
+
+const LEASE_MS = 10_000;
+
+/** Finds the nodes and the NATS URL: from the lab's state, or from the explicit list. */
+async function resolveNodes(config: RunConfig): Promise<{ nodes: NodeAddress[]; natsUrl: string }> {
+  if (!config.nodes.lab) return { nodes: config.nodes.list, natsUrl: config.natsUrl! };
+  const status = await labStatus(config.nodes.prefix);
+  if (status.nodes.length === 0) throw new NodePreconditionError('Cannot run on the lab: it is not up; run "faultline lab up --nodes 5" first');
+  const down = status.nodes.find((n) => n.agent.pid === null);
+  if (down) throw new NodePreconditionError(`Cannot run on the lab: the agent of ${down.name} is not running; "faultline lab up" restarts it`);
+  const natsUrl = config.natsUrl ?? status.nats.url;
+  if (!natsUrl) throw new NodePreconditionError('Cannot run on the lab: its NATS server is not running; "faultline lab up" restarts it');
+  return { nodes: status.nodes.map((n) => ({ name: n.name, address: n.address, agent: n.agent.address })), natsUrl };
+}
+
+/**
+ * Runs one test end to end: checks the nodes, starts the DB cluster, runs the workload under the nemesis for the
+ * time limit, heals, lets the cluster recover, collects a complete history, tears everything down and checks it.
+ * When `signal` aborts (Ctrl-C) the main phase ends early and all cleanup still runs; the verdict is then unknown.
+ * Cleanup (heal, stop workloads, tear down the DB) runs on every path, including errors.
+ */
+export async function runTest(config: RunConfig, log: Logger, signal: AbortSignal): Promise<RunOutcome> {
+  const { nodes, natsUrl } = await resolveNodes(config);
+  const clients = nodes.map((n) => new AgentClient(n));
+  const runId = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const timeline = new Timeline();
+  const sessions: AgentSession[] = [];
+  let nc: NatsConnection | undefined;
+  let store: RunStore | undefined;
+  let collector: HistoryCollector | undefined;
+  let nemesis: PartitionNemesis | undefined;
+  let clusterStarted = false;
+  try {
+    const hellos = await Promise.all(clients.map((c) => c.hello()));
+    if (config.nemesis === 'partition') {
+      const noIptables = hellos.find((h) => !h.capabilities.find((c) => c.name === 'iptables')?.available);
+      if (noIptables) {
+        const why = noIptables.capabilities.find((c) => c.name === 'iptables')?.detail ?? 'iptables missing';
+        throw new NodePreconditionError(`Cannot partition node "${noIptables.node}": ${why}`);
+      }
+    }
+    await checkInstalled(clients, config.db);
+    try {
+      nc = await connect({ servers: natsUrl, name: 'faultline-controller', maxReconnectAttempts: -1, timeout: 5000 });
+    } catch (err) {
+      throw new NodePreconditionError(`Cannot connect to NATS at ${natsUrl}: ${(err as Error).message}`);
+    }
+    for (const c of clients) {
+      const s = new AgentSession(c, timeline, log.child({ component: 'session', node: c.node.name }), LEASE_MS);
+      sessions.push(s);
+      await s.open();
+    }
+    store = new RunStore(config.storeDir, config.testName, new Date());
+    store.writeJson('plan.json', { runId, ...config, nodes: nodes, natsUrl });
+    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }));
+    await collector.start();
+    const events = new ControllerEvents(nc, runId, timeline);
+    log.info({ runId, store: store.dir }, 'run starting');
+
+    clusterStarted = true;
+    await startCluster(clients, config.db, runId);
+    log.info('cluster ready');
+
+    await Promise.all(
+      clients.map((c, i) => {
+        const processes = [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i);
+        return c.startWorkload({
+          runId,
+          workload: config.workload,
+          db: config.db,
+          processes,
+          concurrency: config.concurrency,
+          rateHz: (config.rateHz * processes.length) / config.concurrency,
+          seed: (config.seed + i * 7919) >>> 0,
+          readConsistency: config.readConsistency,
+          opTimeoutMs: config.opTimeoutMs,
+          keyCount: config.keyCount,
+          endpoint: `http://${c.node.address}:2379`,
+          natsSubject: '',
+          keyPeriodMs: 15_000,
+        });
+      }),
+    );
+
+    if (config.nemesis === 'partition') {
+      nemesis = new PartitionNemesis(clients, events, config.partitionShape, config.seed, config.partitionTarget, config.nemesisIntervalMs * 3);
+    }
+    await mainPhase(config, nemesis, log, signal);
+    if (nemesis) await nemesis.stop();
+    if (!signal.aborted && config.recoveryMs > 0) {
+      log.info({ ms: config.recoveryMs }, 'healed; letting the cluster recover');
+      await sleep(config.recoveryMs, undefined, { signal }).catch(() => undefined);
+    }
+
+    const stopped = await Promise.all(clients.map(async (c) => ({ node: c.node.name, status: await c.stopWorkload(runId) })));
+    const expected: Record<string, number> = { [CONTROLLER_NODE]: events.lastSeq };
+    for (const s of stopped) expected[s.node] = s.status.lastSeq;
+    const gaps = await collector.waitFor(expected, 30_000);
+    await collector.stop();
+    collector = undefined;
+
+    const history = await buildHistory(store.path('events.raw.jsonl'), store.path('history.jsonl'));
+    const verdict = signal.aborted
+      ? interruptedVerdict(gaps)
+      : await checkRunHistory(history, gaps, expected, config, store);
+    store.writeJson('results.json', verdict);
+    return { verdict, storeDir: store.dir, interrupted: signal.aborted };
+  } finally {
+    await cleanup();
+  }
+
+  async function cleanup(): Promise<void> {
+    const warn = (node: string, err: unknown) => log.warn({ node, err }, 'cleanup step failed');
+    await Promise.all(clients.map((c) => c.stopWorkload(runId, 30_000).catch((err: unknown) => warn(c.node.name, err))));
+    await Promise.all(clients.map((c) => c.heal().catch((err: unknown) => warn(c.node.name, err))));
+    if (clusterStarted) await collectAndTeardown(clients, config.db, store, warn);
+    for (const s of sessions) s.close();
+    await collector?.stop().catch((err: unknown) => warn('controller', err));
+    for (const c of clients) c.close();
+    await nc?.drain().catch(() => nc?.close());
+  }
+}
+
+/** Alternates fault and heal every interval until the time limit or an abort. */
+async function mainPhase(config: RunConfig, nemesis: PartitionNemesis | undefined, log: Logger, signal: AbortSignal): Promise<void> {
+  const endAt = Date.now() + config.timeLimitMs;
+  let faulted = false;
+  while (!signal.aborted) {
+    const left = endAt - Date.now();
+    if (left <= 0) break;
+    try {
+      await sleep(Math.min(left, config.nemesisIntervalMs), undefined, { signal });
+    } catch {
+      break;
+    }
+    if (!nemesis || Date.now() >= endAt) continue;
+    if (faulted) await nemesis.stop();
+    else log.info({ grudge: await nemesis.start() }, 'partition');
+    faulted = !faulted;
+  }
+}
+
+function interruptedVerdict(gaps: SequenceGap[]): RunVerdict {
+  return { valid: 'unknown', reason: 'run interrupted before the time limit; history saved but not checked', gaps, checks: {} };
+}
