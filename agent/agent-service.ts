@@ -187,7 +187,8 @@ export class AgentService {
 
   async #db(req: DbRequest): Promise<DbResponse> {
     if (req.db !== 'etcd') throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot manage db "${req.db}": this agent knows etcd`);
-    if (!this.db) this.db = new EtcdDatabase(this.config.dataDir);
+    // FAULTLINE_ETCD_BIN points at another etcd build (and lets tests stand in a missing one).
+    if (!this.db) this.db = new EtcdDatabase(this.config.dataDir, process.env['FAULTLINE_ETCD_BIN'] ?? 'etcd');
     const db = this.db;
     const reply = (message: string): DbResponse => ({ ok: true, message, pid: db.pid() ?? 0, logs: new Uint8Array(), state: db.state() });
     switch (req.action) {

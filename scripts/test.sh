@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds, then runs the test suite with node:test. `scripts/test.sh unit` runs only the pure unit tests.
+# Sets up what is missing, builds, and runs the whole test suite with node:test (serially: lab tests share the host).
+#   bash scripts/test.sh          everything (needs root: namespaces, iptables)
+#   bash scripts/test.sh unit     only the pure unit tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -p tsconfig.json
+bash scripts/setup.sh
 if [ "${1:-}" = unit ]; then
   files=$(find dist/core dist/controller dist/agent dist/cli -name '*.test.js' 2>/dev/null | sort)
 else
-  files=$(find dist -path dist/test/fixtures -prune -o -name '*.test.js' -print | sort)
+  # Unit tests first, then process and lab tests; test/e2e/zz-* (leftover checks) run last by name.
+  files="$(find dist/core dist/controller dist/agent dist/cli -name '*.test.js' 2>/dev/null | sort) $(find dist/test -path dist/test/fixtures -prune -o -name '*.test.js' -print | sort)"
 fi
-exec node --test --test-concurrency=1 $files
+exec node --test --test-concurrency=1 --test-timeout=600000 $files

@@ -1,0 +1,20 @@
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RunSpool } from './spool';
+
+test('RunSpool keeps records and the acked watermark across reopen, and drops a torn last record', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const s = new RunSpool(dir, 'r1');
+  s.append(new Uint8Array([1, 2]));
+  s.append(new Uint8Array([3]));
+  s.writeAcked(1);
+  appendFileSync(s.spoolPath, Buffer.from([0, 0, 0, 9, 1])); // a crash mid-write
+  const again = new RunSpool(dir, 'r1');
+  assert.deepEqual(again.readAll().map((r) => [...r]), [[1, 2], [3]]);
+  assert.equal(again.readAcked(), 1);
+  assert.deepEqual(RunSpool.runsIn(dir), ['r1']);
+});
