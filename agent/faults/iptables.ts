@@ -228,8 +228,8 @@ export async function netemAvailable(): Promise<{ ok: boolean; reason?: string }
 }
 
 /**
- * Validates one IPv4 host address (optionally written `/32`) and returns it without the suffix. Refuses anything
- * that is not a single unicast host outside loopback: a grudge names nodes, never networks.
+ * Validates one IPv4 host address (optionally written `/32`) and returns it without the suffix. Refuses networks,
+ * loopback, 0.x, multicast and reserved addresses: a grudge names nodes, never networks.
  * @throws RangeError naming the value.
  */
 export function checkHostAddress(value: string): string {
@@ -238,8 +238,8 @@ export function checkHostAddress(value: string): string {
   if (octets === undefined || octets.some((o, i) => o > 255 || String(o) !== m?.[i + 1])) {
     throw new RangeError(`Cannot drop packets from "${value}": not an IPv4 host address`);
   }
-  const [a = 0, , , d = 0] = octets;
-  if (a === 0 || a === 127 || a >= 224 || d === 255 || d === 0) {
+  const [a = 0] = octets;
+  if (a === 0 || a === 127 || a >= 224) {
     throw new RangeError(`Cannot drop packets from "${value}": not a unicast node address`);
   }
   return octets.join('.');

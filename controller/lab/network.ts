@@ -59,7 +59,7 @@ const DEFAULT_GRACE_MS = 3000;
  * @throws RangeError for bad options, a subnet in use, or a lab that already has more nodes than asked;
  *   LabToolMissingError / LabCommandError when `ip` is missing or fails (e.g. not root).
  */
-export function createLabNetwork(opts: { nodes: number; prefix?: string; subnet?: number }): Promise<LabNetwork> {
+export async function createLabNetwork(opts: { nodes: number; prefix?: string; subnet?: number }): Promise<LabNetwork> {
   checkLabOptions(opts);
   const names = labNames(opts.prefix ?? DEFAULT_LAB_PREFIX);
   return withLabLock(names.prefix, async () => {
@@ -143,7 +143,7 @@ function chooseSubnet(names: LabNames, host: HostState, wanted: number | undefin
  * @throws Error naming what is left when something could not be removed (e.g. a process that would not die:
  *   its namespace is kept, so it stays findable).
  */
-export function destroyLabNetwork(prefix: string = DEFAULT_LAB_PREFIX, opts: { graceMs?: number } = {}): Promise<void> {
+export async function destroyLabNetwork(prefix: string = DEFAULT_LAB_PREFIX, opts: { graceMs?: number } = {}): Promise<void> {
   const names = labNames(prefix);
   return withLabLock(names.prefix, async () => {
     const host = await readHostState();
