@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connect } from 'nats';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { agentServiceDefinition } from '../proto/gen/agent.grpc-server';
 import { AgentService } from './agent-service';
@@ -59,12 +60,26 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   log.info({ reason: String(signal.reason) }, 'agent stopping');
-  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-  await service.workload?.stop();
-  await faults.healAll('agent shutdown');
+  // Let in-flight calls finish briefly; a controller that keeps its channel open must not hold us up.
+  const graceful = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  if (!(await Promise.race([graceful.then(() => true), sleep(2000, false, { ref: false })]))) server.forceShutdown();
+  // Every step runs even when an earlier one fails: a failed heal must not leave the DB member or NATS behind.
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      log.error({ err, step: what }, 'shutdown step failed');
+    }
+  };
+  await step('stop workload', async () => service?.workload?.stop());
+  await step('heal faults', () => faults.healAll('agent shutdown'));
   // The DB member is not ours to keep running without an agent: stop it so nothing is left behind.
-  await service.db?.stop();
-  await publisher.close();
-  await nc.drain().catch(() => nc.close());
+  await step('stop db', async () => service?.db?.stop());
+  await step('close publisher', () => publisher.close());
+  // NATS may already be gone (a test, or a lab being taken down): do not wait for it.
+  await step('close nats', async () => {
+    await Promise.race([nc.drain().catch(() => undefined), sleep(2000, undefined, { ref: false })]);
+    if (!nc.isClosed()) await Promise.race([nc.close(), sleep(1000, undefined, { ref: false })]);
+  });
   log.info('agent stopped');
 }

@@ -11,11 +11,13 @@ import { AgentClient } from '../../controller/rpc/agent-client';
 import { Timeline } from '../../controller/timeline';
 import { pairOps } from '../../core/history/pair';
 import { DbAction } from '../../proto/gen/agent';
+import { lifo } from '../support/cleanup';
 import { startAgent, startNats, tempDir } from '../support/processes';
 
 const log = pino({ level: 'silent' });
 
-test('agent on loopback: hello, clock sync, single-member etcd, register workload, complete gapless history', { timeout: 120_000 }, async (t) => {
+test('agent on loopback: hello, clock sync, single-member etcd, register workload, complete gapless history', { timeout: 120_000 }, async (tc) => {
+  const t = lifo(tc);
   const nats = await startNats(t);
   const agent = await startAgent(t, { node: 'n1', natsUrl: nats.url });
   const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: agent.address });
@@ -69,7 +71,8 @@ test('agent on loopback: hello, clock sync, single-member etcd, register workloa
   }
 });
 
-test('agent reports a missing etcd binary as a clear check failure', { timeout: 60_000 }, async (t) => {
+test('agent reports a missing etcd binary as a clear check failure', { timeout: 60_000 }, async (tc) => {
+  const t = lifo(tc);
   const nats = await startNats(t);
   const agent = await startAgent(t, { node: 'n1', natsUrl: nats.url, env: { FAULTLINE_ETCD_BIN: '/nonexistent/etcd' } });
   const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: agent.address });

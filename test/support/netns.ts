@@ -187,11 +187,14 @@ export function openHostSession(t: TestContext, address: string, port = PROBE_PO
   return new Promise((resolve, reject) => {
     const socket = connect({ host: address, port });
     t.after(() => socket.destroy());
-    socket.once('error', reject);
+    let connected = false;
+    // After connecting, a reset (the probe killed at teardown) must not crash the test: echo() reports it as false.
+    socket.on('error', (err) => (connected ? undefined : reject(err)));
     let buffered = '';
     socket.on('data', (d) => (buffered += d.toString()));
     let n = 0;
-    socket.once('connect', () =>
+    socket.once('connect', () => {
+      connected = true;
       resolve({
         close: () => socket.destroy(),
         echo: (timeoutMs) =>
@@ -207,8 +210,8 @@ export function openHostSession(t: TestContext, address: string, port = PROBE_PO
               }
             }, 5);
           }),
-      }),
-    );
+      });
+    });
   });
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { TestContext } from 'node:test';
+import type { AfterHost } from './cleanup';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canConnect, startNatsServer, type NatsServerHandle } from '../../controller/nats-server';
 
@@ -11,7 +11,7 @@ import { canConnect, startNatsServer, type NatsServerHandle } from '../../contro
 export const ROOT = resolve(__dirname, '../../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 
-export function tempDir(t: TestContext, prefix: string): string {
+export function tempDir(t: AfterHost, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -29,7 +29,7 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** A real nats-server with JetStream on loopback, stopped after the test. */
-export async function startNats(t: TestContext, host = '127.0.0.1'): Promise<NatsServerHandle> {
+export async function startNats(t: AfterHost, host = '127.0.0.1'): Promise<NatsServerHandle> {
   const server = await startNatsServer({ host, port: await freePort(host), dir: tempDir(t, 'nats-') });
   t.after(() => server.stop());
   return server;
@@ -46,12 +46,14 @@ export interface SpawnedAgent {
 
 /** Our built agent (`node dist/cli/main.js agent`) on loopback; SIGTERM then SIGKILL after the test. */
 export async function startAgent(
-  t: TestContext,
+  t: AfterHost,
   opts: { node: string; natsUrl: string; host?: string; dataDir?: string; env?: NodeJS.ProcessEnv; extraArgs?: string[] },
 ): Promise<SpawnedAgent> {
   const host = opts.host ?? '127.0.0.1';
   const port = await freePort(host);
-  const dataDir = opts.dataDir ?? tempDir(t, `agent-${opts.node}-`);
+  // Removed by the agent's own after-hook once it has exited (hooks run in order; the agent needs its dir until then).
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `agent-${opts.node}-`));
   const child = spawn(
     process.execPath,
     [CLI, 'agent', '--node', opts.node, '--listen', `${host}:${port}`, '--nats', opts.natsUrl, '--data-dir', dataDir, '--insecure', ...(opts.extraArgs ?? [])],
@@ -62,11 +64,13 @@ export async function startAgent(
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const done = await Promise.race([exited.then(() => true), sleep(20_000, false)]);
-    if (!done) child.kill('SIGKILL');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), sleep(20_000, false)]);
+      if (!done) child.kill('SIGKILL');
+      await exited;
+    }
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
   });
   const deadline = Date.now() + 15_000;
   while (!(await canConnect(host, port))) {
