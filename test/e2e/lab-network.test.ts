@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createLabNetwork, describeLabNetwork, destroyLabNetwork } from '../../controller/lab/network';
 import {
@@ -20,6 +21,11 @@ import {
 } from '../support/netns';
 
 const run = promisify(execFile);
+
+async function bridgedThroughIptables(): Promise<boolean> {
+  const flag = await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(() => '0');
+  return flag.trim() === '1';
+}
 
 async function ip(...args: string[]): Promise<string> {
   return (await run('ip', args)).stdout;
@@ -50,6 +56,16 @@ test('createLabNetwork builds the promised layout and a second call changes noth
   const probes = await startProbes(t, lab);
   assert.ok([...(await connectivity(probes, 1000)).values()].every(Boolean), 'nodes cannot reach each other');
   for (const n of lab.nodes) assert.ok(await hostConnect(n.address, 1000), `host cannot reach ${n.name}`);
+  // Our accept rules sit on the path of the lab's traffic, first in FORWARD and INPUT, so a DROP policy on the
+  // host (as Docker sets) cannot cut the lab: their packet counters moved.
+  const counted = (await run('iptables-save', ['-c', '-t', 'filter'])).stdout;
+  const packets = (builtin: string): number =>
+    Number(new RegExp(`^\\[(\\d+):\\d+\\] -A ${builtin} .*-j FAULTLINE-LAB-FLTA$`, 'm').exec(counted)?.[1] ?? -1);
+  if (await bridgedThroughIptables()) assert.ok(packets('FORWARD') > 0, 'bridged lab traffic did not cross our FORWARD rule');
+  assert.ok(packets('INPUT') > 0, 'lab traffic to the host address did not cross our INPUT rule');
+  const firstRule = (builtin: string): string | undefined => counted.split('\n').find((l) => l.includes(`-A ${builtin} `));
+  assert.match(firstRule('FORWARD') ?? '', /FAULTLINE-LAB-/, 'our FORWARD rule is not first');
+  assert.match(firstRule('INPUT') ?? '', /FAULTLINE-LAB-/, 'our INPUT rule is not first');
   // Nothing outside the lab is reachable: some host address that is not the bridge's.
   const outside = JSON.parse(await ip('-j', '-4', 'addr', 'show')) as { ifname: string; addr_info: { local: string }[] }[];
   const target = outside.flatMap((i) => i.addr_info.map((a) => a.local)).find((a) => !a.startsWith('127.') && !a.startsWith('10.250.'));
