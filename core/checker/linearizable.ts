@@ -1,0 +1,275 @@
+/**
+ * The linearizability checker: pairs the history, splits it per key, runs the search on each key and,
+ * for an invalid key, gathers evidence a person can check by hand.
+ */
+import { HistoryFormatError } from '../errors';
+import { pairOps } from '../history/pair';
+import type { Op, PairedOp } from '../history/operation';
+import { createModel, type ModelName } from '../models';
+import type { Model } from '../models/model';
+import { partitionByKey } from './partition';
+import { searchLinearization, startSearch, type ResumableSearch, type SearchBudget, type SearchEntry, type SearchOutcome } from './wgl';
+
+export type Validity = true | false | 'unknown';
+
+export interface LinearizableOptions {
+  model: ModelName;
+  /** Values are Jepsen `[key value]` tuples, checked per key. */
+  independent?: boolean;
+  /** Wall-clock budget for the whole check, in milliseconds. */
+  timeLimitMs?: number;
+  /** Budget for the memo table of one key's search, estimated in bytes. */
+  maxMemoryBytes?: number;
+  /** Initial model state (plain JSON); each model documents its default. */
+  init?: unknown;
+  /** Gather evidence for an invalid key (default true); the benchmark turns it off to time verdicts alone. */
+  evidence?: boolean;
+  /** Search every key even after one is found invalid (default: stop, as Porcupine does). */
+  exhaustive?: boolean;
+  /** Stop minimising evidence after this many milliseconds (default 2,000, and at most 50 ms + 4× the failing key's search time). */
+  evidenceTimeLimitMs?: number;
+}
+
+/** An operation as shown in evidence. */
+export interface OpSummary {
+  /** Index of the invocation event in the history. */
+  index: number;
+  process: number;
+  f: string;
+  type: 'ok' | 'fail' | 'info';
+  /** Argument as invoked. */
+  invokeValue: unknown;
+  /** Result (ok) or the invocation's value. */
+  value: unknown;
+  /** Time window in which it may have taken effect (ns, or event positions); end is null when unbounded. */
+  start: number;
+  end: number | null;
+  /** 1-based source line of the invocation, when known. */
+  line?: number;
+}
+
+/** Why a key is not linearizable. */
+export interface LinearizabilityEvidence {
+  key: string;
+  /** The op with a known outcome that cannot be linearized after the longest prefix. */
+  failingOp?: OpSummary;
+  /** The longest linearizable prefix the search found, in linearization order. */
+  longestPrefix: OpSummary[];
+  /** Model state after that prefix. */
+  stateAfterPrefix: string;
+  /**
+   * A smallest failing sub-history found: a time-prefix of the key's history with read-only ops removed
+   * where possible. It is not linearizable on its own, which proves the whole history is not.
+   */
+  subHistory: OpSummary[];
+  /** True when minimisation ran out of its time budget (the sub-history may not be minimal). */
+  minimisationCut: boolean;
+}
+
+export interface KeySummary {
+  key: string;
+  valid: Validity;
+  /** Ops the search considered (after dropping those that constrain nothing). */
+  ops: number;
+  configurations: number;
+  reason?: string;
+}
+
+export interface LinearizabilityResult {
+  valid: Validity;
+  model: string;
+  /** Client operations in the history (invocations). */
+  opCount: number;
+  keyCount: number;
+  invalidKeys: string[];
+  unknownKeys: string[];
+  perKey: KeySummary[];
+  evidence?: LinearizabilityEvidence;
+  stats: { elapsedMs: number; configurations: number; backtracks: number };
+  error?: string;
+}
+
+interface Partition {
+  key: string;
+  paired: PairedOp[];
+  entries: SearchEntry[];
+}
+
+function lineOf(history: readonly Op[], index: number): number | undefined {
+  const op = history[index];
+  return op && op.index === index ? op.line : history.find((o) => o.index === index)?.line;
+}
+
+function prepare(history: readonly Op[], key: string, ops: PairedOp[], model: Model<unknown>): Partition {
+  const paired: PairedOp[] = [];
+  const entries: SearchEntry[] = [];
+  for (const p of ops) {
+    let s;
+    try {
+      s = model.prepare(p);
+    } catch (err) {
+      if (err instanceof HistoryFormatError && err.line === undefined) {
+        throw new HistoryFormatError(err.detail, lineOf(history, p.index), undefined, { cause: err });
+      }
+      throw err;
+    }
+    if (s === null) continue;
+    paired.push(p);
+    entries.push({ op: s, start: p.start, end: s.known ? p.end : Infinity });
+  }
+  return { key, paired, entries };
+}
+
+function summarise(history: readonly Op[], p: PairedOp): OpSummary {
+  const s: OpSummary = { index: p.index, process: p.process, f: p.f, type: p.type, invokeValue: p.invokeValue, value: p.value, start: p.start, end: Number.isFinite(p.end) ? p.end : null };
+  const line = lineOf(history, p.index);
+  if (line !== undefined) s.line = line;
+  return s;
+}
+
+/**
+ * Truncates a partition at time `t` (Jepsen's history prefix): ops invoked after `t` are removed and ops
+ * completing after `t` become pending (read-only ones are dropped). Any prefix of a linearizable
+ * history is linearizable, so a failing prefix proves the whole history fails.
+ */
+function truncate(model: Model<unknown>, entries: readonly SearchEntry[], t: number): number[] {
+  const keep: number[] = [];
+  entries.forEach((e, i) => {
+    if (e.start > t) return;
+    if (e.end > t && e.op.known && model.isReadOnly(e.op)) return;
+    keep.push(i);
+  });
+  return keep;
+}
+
+function subset(model: Model<unknown>, entries: readonly SearchEntry[], idx: readonly number[], t: number): SearchEntry[] {
+  return idx.map((i) => {
+    const e = entries[i]!;
+    return e.end > t && e.end !== Infinity ? { op: { ...e.op, known: false }, start: e.start, end: Infinity } : e;
+  });
+}
+
+/** Finds a small failing sub-history; every candidate is re-checked, and only a definite `false` shrinks it. */
+function minimise(modelName: ModelName, init: unknown, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean } {
+  const { entries } = part;
+  const model = createModel(modelName, init);
+  const fails = (idx: number[], t: number): boolean => searchLinearization(createModel(modelName, init), subset(model, entries, idx, t), { deadlineMs }).valid === false;
+  const ends = [...new Set(entries.filter((e) => e.end !== Infinity).map((e) => e.end))].sort((a, b) => a - b);
+  // Binary search for the earliest cut-off time whose prefix fails.
+  let lo = 0;
+  let hi = ends.length - 1;
+  let cut = false;
+  while (lo < hi) {
+    if (Date.now() > deadlineMs) {
+      cut = true;
+      lo = hi;
+      break;
+    }
+    const mid = (lo + hi) >> 1;
+    if (fails(truncate(model, entries, ends[mid]!), ends[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  const t = ends[hi] ?? Infinity;
+  let idx = truncate(model, entries, t);
+  if (!fails(idx, t)) {
+    idx = entries.map((_, i) => i); // cannot happen for a failing history; keep the whole key to stay honest
+    return { idx, cut: true };
+  }
+  // Remove read-only ops (removing a read from a linearizable history keeps it linearizable).
+  for (let chunk = Math.max(1, idx.length >> 1); chunk >= 1; chunk >>= 1) {
+    for (let i = idx.length - 1; i >= 0; i -= chunk) {
+      if (Date.now() > deadlineMs) return { idx, cut: true };
+      const drop = new Set(idx.slice(Math.max(0, i - chunk + 1), i + 1).filter((j) => entries[j]!.op.known && model.isReadOnly(entries[j]!.op)));
+      if (drop.size === 0) continue;
+      const cand = idx.filter((j) => !drop.has(j));
+      if (fails(cand, t)) idx = cand;
+    }
+    if (chunk === 1) break;
+  }
+  return { idx, cut };
+}
+
+/**
+ * Checks that a history is linearizable with respect to a model, key by key.
+ * @throws HistoryFormatError when the history is malformed or an op does not fit the model.
+ */
+export function checkLinearizable(history: readonly Op[], opts: LinearizableOptions): LinearizabilityResult {
+  const t0 = Date.now();
+  const deadlineMs = opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : undefined;
+  const paired = pairOps(history);
+  const groups = partitionByKey(paired, opts.independent ?? false);
+  const perKey: KeySummary[] = [];
+  const invalid: { part: Partition; outcome: Extract<SearchOutcome, { valid: false }> }[] = [];
+  let configurations = 0;
+  let backtracks = 0;
+  const keys = [...groups.keys()].sort();
+  const parts = keys.map((k) => prepare(history, k, groups.get(k)!, createModel(opts.model, opts.init)));
+  // Keys are searched in rounds with a growing step budget, so that one hard key cannot hide an easy
+  // failing one; once a key is invalid the history is invalid and, unless `exhaustive`, the rest stop.
+  const summaries = new Map<string, KeySummary>();
+  const searches = new Map<string, ResumableSearch>();
+  const budget: SearchBudget = {};
+  if (deadlineMs !== undefined) budget.deadlineMs = deadlineMs;
+  if (opts.maxMemoryBytes !== undefined) budget.maxMemoryBytes = opts.maxMemoryBytes;
+  const searchOf = (part: Partition): ResumableSearch => {
+    let s = searches.get(part.key);
+    if (!s) searches.set(part.key, (s = startSearch(createModel(opts.model, opts.init), part.entries, budget)));
+    return s;
+  };
+  const searchMs = new Map<string, number>();
+  let pending = parts;
+  for (let stepLimit = 4096; pending.length > 0; stepLimit *= 8) {
+    const still: Partition[] = [];
+    for (const part of pending) {
+      if (invalid.length > 0 && !opts.exhaustive) {
+        summaries.set(part.key, { key: part.key, valid: 'unknown', ops: part.entries.length, configurations: summaries.get(part.key)?.configurations ?? 0, reason: 'not searched: another key is invalid' });
+        continue;
+      }
+      const ts = Date.now();
+      const outcome = searchOf(part).resume(stepLimit);
+      searchMs.set(part.key, (searchMs.get(part.key) ?? 0) + Date.now() - ts);
+      if (outcome.valid !== 'unknown' || outcome.reason !== 'step-limit') {
+        searches.delete(part.key); // finished: let its memo table go
+        configurations += outcome.stats.configurations;
+        backtracks += outcome.stats.backtracks;
+      }
+      const s: KeySummary = { key: part.key, valid: outcome.valid, ops: part.entries.length, configurations: outcome.stats.configurations };
+      if (outcome.valid === 'unknown') s.reason = outcome.reason;
+      summaries.set(part.key, s);
+      if (outcome.valid === false) invalid.push({ part, outcome });
+      if (outcome.valid === 'unknown' && outcome.reason === 'step-limit') still.push(part);
+    }
+    pending = still;
+  }
+  for (const k of keys) perKey.push(summaries.get(k)!);
+  const invalidKeys = perKey.filter((k) => k.valid === false).map((k) => k.key);
+  const unknownKeys = perKey.filter((k) => k.valid === 'unknown').map((k) => k.key);
+  const result: LinearizabilityResult = {
+    valid: invalidKeys.length > 0 ? false : unknownKeys.length > 0 ? 'unknown' : true,
+    model: opts.model,
+    opCount: paired.length,
+    keyCount: parts.length,
+    invalidKeys,
+    unknownKeys,
+    perKey,
+    stats: { elapsedMs: 0, configurations, backtracks },
+  };
+  const first = invalid[0];
+  if (first && opts.evidence !== false) {
+    const { part, outcome } = first;
+    // Minimising costs repeated searches: bound it by the evidence limit and by a multiple of the search's own time.
+    const evidenceDeadline = Date.now() + Math.min(opts.evidenceTimeLimitMs ?? 2000, 50 + 4 * (searchMs.get(part.key) ?? 0));
+    const { idx, cut } = minimise(opts.model, opts.init, part, evidenceDeadline);
+    const ev: LinearizabilityEvidence = {
+      key: part.key,
+      longestPrefix: outcome.longestPrefix.map((i) => summarise(history, part.paired[i]!)),
+      stateAfterPrefix: outcome.stateAfterPrefix,
+      subHistory: idx.map((i) => summarise(history, part.paired[i]!)),
+      minimisationCut: cut,
+    };
+    if (outcome.blocked !== undefined) ev.failingOp = summarise(history, part.paired[outcome.blocked]!);
+    result.evidence = ev;
+  }
+  result.stats.elapsedMs = Date.now() - t0;
+  return result;
+}

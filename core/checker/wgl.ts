@@ -1,0 +1,446 @@
+/**
+ * The linearizability search for one independent partition: Wing & Gong's algorithm with Lowe's
+ * memoisation (Porcupine's `checkSingle`), plus three prunings that never lose a linearization:
+ *
+ * 1. Read-only ops (reads, failed-cas observations) are linearized as soon as they are minimal and
+ *    legal. Moving a read-only op earlier, to a point where it is legal and all its real-time
+ *    predecessors are done, leaves every other step of a linearization unchanged.
+ * 2. Ops with an unknown outcome have no return event: they may take effect any time after their
+ *    invocation, or never, so the search succeeds once every op with a known outcome is linearized.
+ * 3. Unknown-outcome ops with the same f and argument are interchangeable: the one invoked first is
+ *    always tried first (any linearization can be renamed to that order).
+ *
+ * Memoised configurations are (set of linearized ops, model state), compared exactly: a hash collision
+ * can never prune a branch. The set is stored compactly (the words between the first not-all-ones
+ * and the last non-zero word), since linearized sets are nearly prefixes of the history.
+ */
+import type { Model, SearchOp, StateKey } from '../models/model';
+
+/** One op of the partition, with the real-time window in which it may take effect. */
+export interface SearchEntry {
+  op: SearchOp;
+  /** Earliest time it could have taken effect (invocation time − uncertainty). */
+  start: number;
+  /** Latest time (completion time + uncertainty); Infinity when the outcome is unknown. */
+  end: number;
+}
+
+/** When to give up. Exceeding either yields `valid: 'unknown'`, never a guess. */
+export interface SearchBudget {
+  /** Absolute deadline in `Date.now()` milliseconds. */
+  deadlineMs?: number;
+  /** Upper bound on the memo table and state interning, estimated in bytes. */
+  maxMemoryBytes?: number;
+  /** Upper bound on search steps (one step tries one op); lets a caller interleave keys. */
+  maxSteps?: number;
+}
+
+export interface SearchStats {
+  ops: number;
+  /** Configurations memoised (distinct states visited). */
+  configurations: number;
+  /** Times the search undid a step. */
+  backtracks: number;
+  estimatedBytes: number;
+}
+
+export type SearchOutcome =
+  | { valid: true; /** A witness: entry indexes in linearization order (unknown ops never applied are absent). */ order: number[]; stats: SearchStats }
+  | {
+      valid: false;
+      /** The longest linearizable prefix the search found: entry indexes in order. */
+      longestPrefix: number[];
+      /** Model state after that prefix. */
+      stateAfterPrefix: string;
+      /** An op with a known outcome that had to be linearized next but could not be, if one was identified. */
+      blocked?: number;
+      stats: SearchStats;
+    }
+  | { valid: 'unknown'; reason: 'time-limit' | 'memory-limit' | 'step-limit'; stats: SearchStats };
+
+/** Deterministic 32-bit PRNG (mulberry32) for the Zobrist hash of the linearized set. */
+function zobrist(n: number): Int32Array {
+  const z = new Int32Array(n);
+  let a = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    z[i] = t ^ (t >>> 14);
+  }
+  return z;
+}
+
+const ENTRY_OVERHEAD_BYTES = 36;
+
+/**
+ * Decides whether `entries` (one partition) are linearizable with respect to `model`.
+ * Pure and synchronous; checks the budget every 1,024 steps.
+ */
+export function searchLinearization<S>(model: Model<S>, entries: readonly SearchEntry[], budget: SearchBudget = {}): SearchOutcome {
+  return startSearch(model, entries, budget).resume(budget.maxSteps ?? Infinity);
+}
+
+/** A search that can be paused and resumed, so a caller can interleave many keys without redoing work. */
+export interface ResumableSearch {
+  /** Runs up to `steps` more steps; a paused search reports `unknown` with reason `step-limit`. */
+  resume(steps: number): SearchOutcome;
+}
+
+/** Prepares a search without running it (see {@link searchLinearization}); `budget.maxSteps` is ignored. */
+export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[], budget: SearchBudget = {}): ResumableSearch {
+  const n = entries.length;
+  // Ops in invocation order: bit i of the linearized set is ops[i].
+  const order = [...entries.keys()].sort((a, b) => entries[a]!.start - entries[b]!.start || a - b);
+  const ops = order.map((i) => entries[i]!.op);
+  const known = new Uint8Array(n);
+  const readOnly = new Uint8Array(n);
+  let nKnown = 0;
+  for (let i = 0; i < n; i++) {
+    if (ops[i]!.known && entries[order[i]!]!.end !== Infinity) {
+      known[i] = 1;
+      nKnown++;
+    }
+    if (ops[i]!.known && model.isReadOnly(ops[i]!)) readOnly[i] = 1;
+  }
+  // Interchangeable unknown ops: twinPrev[i] = the previous unknown op with the same f and argument.
+  const twinPrev = new Int32Array(n).fill(-1);
+  const lastTwin = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const op = ops[i]!;
+    if (known[i]) continue;
+    const k = `${op.f}\u0000${JSON.stringify(op.arg)}`;
+    const prevTwin = lastTwin.get(k);
+    if (prevTwin !== undefined) twinPrev[i] = prevTwin;
+    lastTwin.set(k, i);
+  }
+
+  // Event list: calls for every op, returns for known ops; sorted by time, calls before returns at
+  // equal times (ops whose windows touch are concurrent: precedes() is strict).
+  const evTime: number[] = [];
+  const evOp: number[] = [];
+  const evCall: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = entries[order[i]!]!;
+    evTime.push(e.start);
+    evOp.push(i);
+    evCall.push(1);
+    if (known[i]) {
+      evTime.push(e.end);
+      evOp.push(i);
+      evCall.push(0);
+    }
+  }
+  const evOrder = [...evTime.keys()].sort((a, b) => evTime[a]! - evTime[b]! || evCall[b]! - evCall[a]! || evOp[a]! - evOp[b]!);
+  const E = evOrder.length;
+  // Linked list over entries 1..E; 0 is the head sentinel; -1 ends the list.
+  const next = new Int32Array(E + 1);
+  const prev = new Int32Array(E + 1);
+  const entOp = new Int32Array(E + 1);
+  const entCall = new Uint8Array(E + 1);
+  const callEnt = new Int32Array(n);
+  const retEnt = new Int32Array(n).fill(-1);
+  for (let k = 0; k < E; k++) {
+    const ev = evOrder[k]!;
+    const id = k + 1;
+    entOp[id] = evOp[ev]!;
+    entCall[id] = evCall[ev]!;
+    if (evCall[ev]) callEnt[evOp[ev]!] = id;
+    else retEnt[evOp[ev]!] = id;
+    prev[id] = k;
+    next[k] = id;
+  }
+  next[E] = -1;
+
+  const lift = (o: number): void => {
+    const c = callEnt[o]!;
+    next[prev[c]!] = next[c]!;
+    if (next[c]! !== -1) prev[next[c]!] = prev[c]!;
+    const r = retEnt[o]!;
+    if (r >= 0) {
+      next[prev[r]!] = next[r]!;
+      if (next[r]! !== -1) prev[next[r]!] = prev[r]!;
+    }
+  };
+  const unlift = (o: number): void => {
+    const r = retEnt[o]!;
+    if (r >= 0) {
+      next[prev[r]!] = r;
+      if (next[r]! !== -1) prev[next[r]!] = r;
+    }
+    const c = callEnt[o]!;
+    next[prev[c]!] = c;
+    if (next[c]! !== -1) prev[next[c]!] = c;
+  };
+
+  // Linearized set as a bitset with a Zobrist hash and [lo, hi] word bounds.
+  const W = Math.max(1, Math.ceil(n / 32));
+  const bits = new Uint32Array(W);
+  const z = zobrist(n);
+  let hash = 0;
+  let lo = 0; // first word that is not all ones (W when all are)
+  let hi = -1; // last non-zero word
+  const setBit = (i: number): void => {
+    const w = i >>> 5;
+    bits[w] = (bits[w]! | (1 << (i & 31))) >>> 0;
+    hash ^= z[i]!;
+    if (w > hi) hi = w;
+    while (lo < W && bits[lo] === 0xffffffff) lo++;
+  };
+  const clearBit = (i: number): void => {
+    const w = i >>> 5;
+    bits[w] = (bits[w]! & ~(1 << (i & 31))) >>> 0;
+    hash ^= z[i]!;
+    if (w < lo) lo = w;
+    while (hi >= 0 && bits[hi] === 0) hi--;
+  };
+  const isSet = (i: number): boolean => (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
+
+  // State interning: memo entries store a small integer per state.
+  const stateIds = new Map<StateKey, number>();
+  let estimatedBytes = n * 64 + E * 16;
+  const stateId = (s: S): number => {
+    const k = model.key(s);
+    let id = stateIds.get(k);
+    if (id === undefined) {
+      id = stateIds.size;
+      stateIds.set(k, id);
+      estimatedBytes += 48 + (typeof k === 'string' ? k.length * 2 : 8);
+    }
+    return id;
+  };
+
+  // Memo table: open hash table of chains (entry: state id, lo, hi, words[lo..hi] in a pool). Typed
+  // arrays only, because a Map with hashed keys costs more than the rest of the search.
+  let cap = 1024;
+  let slots = new Int32Array(2048).fill(-1);
+  let mNext = new Int32Array(cap);
+  let mKey = new Int32Array(cap);
+  let mState = new Int32Array(cap);
+  let mLo = new Int32Array(cap);
+  let mHi = new Int32Array(cap);
+  let mOff = new Int32Array(cap);
+  let pool = new Uint32Array(4096);
+  let poolUsed = 0;
+  let memoCount = 0;
+  const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+    const b = new Int32Array(cap);
+    b.set(a);
+    return b;
+  };
+  /** Adds the current configuration; returns false if it was already there. */
+  const remember = (sid: number): boolean => {
+    const key = (hash ^ Math.imul(sid + 1, 0x9e3779b1)) | 0;
+    const mask = slots.length - 1;
+    const slot = (key ^ (key >>> 16)) & mask;
+    const first = slots[slot]!;
+    const len = hi >= lo ? hi - lo + 1 : 0;
+    for (let m = first; m !== -1; m = mNext[m]!) {
+      if (mKey[m] !== key || mState[m] !== sid || mLo[m] !== lo || mHi[m] !== hi) continue;
+      const off = mOff[m]!;
+      let same = true;
+      for (let w = 0; w < len; w++) {
+        if (pool[off + w] !== bits[lo + w]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return false;
+    }
+    if (memoCount === cap) {
+      cap *= 2;
+      mNext = grow(mNext);
+      mKey = grow(mKey);
+      mState = grow(mState);
+      mLo = grow(mLo);
+      mHi = grow(mHi);
+      mOff = grow(mOff);
+    }
+    if (poolUsed + len > pool.length) {
+      const b = new Uint32Array(Math.max(pool.length * 2, poolUsed + len));
+      b.set(pool);
+      pool = b;
+    }
+    const m = memoCount++;
+    mNext[m] = first;
+    mKey[m] = key;
+    mState[m] = sid;
+    mLo[m] = lo;
+    mHi[m] = hi;
+    mOff[m] = poolUsed;
+    for (let w = 0; w < len; w++) pool[poolUsed + w] = bits[lo + w]!;
+    poolUsed += len;
+    slots[slot] = m;
+    estimatedBytes += ENTRY_OVERHEAD_BYTES + len * 4;
+    if (memoCount * 2 > slots.length) {
+      slots = new Int32Array(slots.length * 2).fill(-1);
+      const mk = slots.length - 1;
+      for (let i = 0; i < memoCount; i++) {
+        const k = mKey[i]!;
+        const sl = (k ^ (k >>> 16)) & mk;
+        mNext[i] = slots[sl]!;
+        slots[sl] = i;
+      }
+    }
+    return true;
+  };
+
+  let state: S = model.init();
+  let linKnown = 0;
+  const lin: number[] = []; // lifted ops in order
+  // Greedy (read-only) lifts; frames record where their own greedy lifts start.
+  const greedy: number[] = [];
+  const frameOp: number[] = [];
+  const frameState: S[] = [];
+  const frameGreedy: number[] = [];
+  const frameSucc: (S[] | null)[] = [];
+  const frameSuccIdx: number[] = [];
+
+  const liftOp = (o: number): void => {
+    lift(o);
+    setBit(o);
+    lin.push(o);
+    if (known[o]) linKnown++;
+  };
+  const unliftOp = (o: number): void => {
+    unlift(o);
+    clearBit(o);
+    lin.pop();
+    if (known[o]) linKnown--;
+  };
+  /** Lifts every minimal read-only op that is legal in the current state. */
+  const closure = (): void => {
+    let p = 0;
+    let e = next[0]!;
+    while (e !== -1 && entCall[e]) {
+      const o = entOp[e]!;
+      if (readOnly[o] && model.step(state, ops[o]!) !== undefined) {
+        liftOp(o);
+        greedy.push(o);
+        e = next[p]!;
+      } else {
+        p = e;
+        e = next[e]!;
+      }
+    }
+  };
+  const undoGreedy = (to: number): void => {
+    while (greedy.length > to) unliftOp(greedy.pop()!);
+  };
+  /** Applies `ns` as the effect of op `o`; returns true if this is a new configuration (then it stays applied). */
+  const tryApply = (o: number, ns: S, prevState: S): boolean => {
+    const g = greedy.length;
+    liftOp(o);
+    state = ns;
+    closure();
+    if (remember(stateId(state))) {
+      frameGreedy.push(g);
+      return true;
+    }
+    undoGreedy(g);
+    unliftOp(o);
+    state = prevState;
+    return false;
+  };
+
+  let backtracks = 0;
+  let bestDepth = -1;
+  let bestPrefix: number[] = [];
+  let bestState: S = state;
+  let bestBlocked: number | undefined;
+  const stats = (): SearchStats => ({ ops: n, configurations: memoCount, backtracks, estimatedBytes });
+  const toEntries = (xs: readonly number[]): number[] => xs.map((i) => order[i]!);
+
+  closure();
+  remember(stateId(state));
+  let e = next[0]!;
+  let steps = 0;
+  let done: SearchOutcome | undefined;
+  const resume = (more: number): SearchOutcome => {
+    done ??= run(steps + more);
+    return done ?? { valid: 'unknown', reason: 'step-limit', stats: stats() };
+  };
+  return { resume };
+
+  function run(maxSteps: number): SearchOutcome | undefined {
+  for (;;) {
+    if (linKnown === nKnown) return { valid: true, order: toEntries(lin), stats: stats() };
+    if ((++steps & 1023) === 0) {
+      if (steps > maxSteps) return undefined;
+      if (budget.deadlineMs !== undefined && Date.now() > budget.deadlineMs) return { valid: 'unknown', reason: 'time-limit', stats: stats() };
+      if (budget.maxMemoryBytes !== undefined && estimatedBytes > budget.maxMemoryBytes) return { valid: 'unknown', reason: 'memory-limit', stats: stats() };
+    }
+    if (e !== -1 && entCall[e]) {
+      const o = entOp[e]!;
+      if (readOnly[o] || (twinPrev[o]! >= 0 && !isSet(twinPrev[o]!))) {
+        // A minimal read-only op still here is illegal now (closure() would have taken it).
+        e = next[e]!;
+        continue;
+      }
+      const op = ops[o]!;
+      const prevState = state;
+      let applied = false;
+      if (model.branches && !op.known) {
+        const succ = model.branches(state, op);
+        for (let k = 0; k < succ.length; k++) {
+          if (tryApply(o, succ[k]!, prevState)) {
+            frameSucc.push(succ);
+            frameSuccIdx.push(k);
+            applied = true;
+            break;
+          }
+        }
+      } else {
+        const ns = model.step(state, op);
+        if (ns !== undefined && tryApply(o, ns, prevState)) {
+          frameSucc.push(null);
+          frameSuccIdx.push(0);
+          applied = true;
+        }
+      }
+      if (applied) {
+        frameOp.push(o);
+        frameState.push(prevState);
+        e = next[0]!;
+      } else {
+        e = next[e]!;
+      }
+      continue;
+    }
+    // A known op's return (it had to be linearized by now) or the end of the list: backtrack.
+    if (linKnown > bestDepth) {
+      bestDepth = linKnown;
+      bestPrefix = lin.slice();
+      bestState = state;
+      bestBlocked = e !== -1 ? entOp[e] : undefined;
+    }
+    if (frameOp.length === 0) {
+      const out: SearchOutcome = { valid: false, longestPrefix: toEntries(bestPrefix), stateAfterPrefix: model.describe(bestState), stats: stats() };
+      if (bestBlocked !== undefined) out.blocked = order[bestBlocked]!;
+      return out;
+    }
+    backtracks++;
+    const o = frameOp.pop()!;
+    const prevState = frameState.pop()!;
+    const succ = frameSucc.pop()!;
+    let k = frameSuccIdx.pop()!;
+    undoGreedy(frameGreedy.pop()!);
+    unliftOp(o);
+    state = prevState;
+    let applied = false;
+    if (succ) {
+      for (k++; k < succ.length; k++) {
+        if (tryApply(o, succ[k]!, prevState)) {
+          frameSucc.push(succ);
+          frameSuccIdx.push(k);
+          frameOp.push(o);
+          frameState.push(prevState);
+          applied = true;
+          break;
+        }
+      }
+    }
+    e = applied ? next[0]! : next[callEnt[o]!]!;
+  }
+  }
+}
