@@ -51,8 +51,13 @@ export interface OpSummary {
 /** Why a key is not linearizable. */
 export interface LinearizabilityEvidence {
   key: string;
-  /** The op with a known outcome that cannot be linearized after the longest prefix. */
+  /**
+   * The op that cannot be linearized: the op with a known outcome that blocks the search of the smallest
+   * failing sub-history (or, when minimisation did not finish, of the whole key).
+   */
   failingOp?: OpSummary;
+  /** The op that the whole key's search could not linearize after `longestPrefix`. */
+  blockedAfterPrefix?: OpSummary;
   /** The longest linearizable prefix the search found, in linearization order. */
   longestPrefix: OpSummary[];
   /** Model state after that prefix. */
@@ -150,7 +155,14 @@ function subset(model: Model<unknown>, entries: readonly SearchEntry[], idx: rea
 }
 
 /** Finds a small failing sub-history; every candidate is re-checked, and only a definite `false` shrinks it. */
-function minimise(modelName: ModelName, init: unknown, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean } {
+function minimise(modelName: ModelName, init: unknown, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; blocked?: number } {
+  const r = minimiseIdx(modelName, init, part, deadlineMs);
+  const model = createModel(modelName, init);
+  const out = searchLinearization(model, subset(model, part.entries, r.idx, r.t), { deadlineMs: Date.now() + 1000 });
+  return out.valid === false && out.blocked !== undefined ? { ...r, blocked: r.idx[out.blocked]! } : r;
+}
+
+function minimiseIdx(modelName: ModelName, init: unknown, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; t: number } {
   const { entries } = part;
   const model = createModel(modelName, init);
   const fails = (idx: number[], t: number): boolean => searchLinearization(createModel(modelName, init), subset(model, entries, idx, t), { deadlineMs }).valid === false;
@@ -173,12 +185,12 @@ function minimise(modelName: ModelName, init: unknown, part: Partition, deadline
   let idx = truncate(model, entries, t);
   if (!fails(idx, t)) {
     idx = entries.map((_, i) => i); // cannot happen for a failing history; keep the whole key to stay honest
-    return { idx, cut: true };
+    return { idx, cut: true, t: Infinity };
   }
   // Remove read-only ops (removing a read from a linearizable history keeps it linearizable).
   for (let chunk = Math.max(1, idx.length >> 1); chunk >= 1; chunk >>= 1) {
     for (let i = idx.length - 1; i >= 0; i -= chunk) {
-      if (Date.now() > deadlineMs) return { idx, cut: true };
+      if (Date.now() > deadlineMs) return { idx, cut: true, t };
       const drop = new Set(idx.slice(Math.max(0, i - chunk + 1), i + 1).filter((j) => entries[j]!.op.known && model.isReadOnly(entries[j]!.op)));
       if (drop.size === 0) continue;
       const cand = idx.filter((j) => !drop.has(j));
@@ -186,7 +198,7 @@ function minimise(modelName: ModelName, init: unknown, part: Partition, deadline
     }
     if (chunk === 1) break;
   }
-  return { idx, cut };
+  return { idx, cut, t };
 }
 
 /**
@@ -259,7 +271,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
     const { part, outcome } = first;
     // Minimising costs repeated searches: bound it by the evidence limit and by a multiple of the search's own time.
     const evidenceDeadline = Date.now() + Math.min(opts.evidenceTimeLimitMs ?? 2000, 50 + 4 * (searchMs.get(part.key) ?? 0));
-    const { idx, cut } = minimise(opts.model, opts.init, part, evidenceDeadline);
+    const { idx, cut, blocked } = minimise(opts.model, opts.init, part, evidenceDeadline);
     const ev: LinearizabilityEvidence = {
       key: part.key,
       longestPrefix: outcome.longestPrefix.map((i) => summarise(history, part.paired[i]!)),
@@ -267,7 +279,9 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
       subHistory: idx.map((i) => summarise(history, part.paired[i]!)),
       minimisationCut: cut,
     };
-    if (outcome.blocked !== undefined) ev.failingOp = summarise(history, part.paired[outcome.blocked]!);
+    if (outcome.blocked !== undefined) ev.blockedAfterPrefix = summarise(history, part.paired[outcome.blocked]!);
+    const failing = blocked ?? outcome.blocked;
+    if (failing !== undefined) ev.failingOp = summarise(history, part.paired[failing]!);
     result.evidence = ev;
   }
   result.stats.elapsedMs = Date.now() - t0;
