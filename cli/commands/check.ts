@@ -1,0 +1,181 @@
+/**
+ * `faultline check FILE`: reads a stored history (ours, Jepsen/Knossos EDN, Porcupine's formats), checks it
+ * for linearizability against a model (or hands transactional models to the Elle checker), prints the
+ * verdict and writes the HTML evidence. Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 internal.
+ */
+import type { Command } from 'commander';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { checkHistory, MODEL_NAMES, renderEvidenceHtml, type CheckOptions, type CheckResult, type ModelName, type OpSummary } from '../../core/checker';
+import { HistoryFormatError, UsageError } from '../../core/errors';
+import type { Op } from '../../core/history/operation';
+import { readHistoryFile, type HistoryFormat } from '../../core/history/read-history';
+import { EXIT, exitCodeFor } from '../exit-codes';
+import { runTxnCheck } from './check-txn';
+
+const TXN_MODELS = ['list-append', 'rw-register'] as const;
+type TxnModel = (typeof TXN_MODELS)[number];
+
+interface CheckCliOptions {
+  model?: string;
+  independent?: boolean;
+  json?: boolean;
+  timeLimit?: string;
+  consistency?: string;
+  out?: string;
+  init?: string;
+}
+
+/** The model and initial state named for FILE by a `verdicts.json` in its folder or up to 3 folders above. */
+function modelFromVerdicts(file: string): { model: string; init?: unknown } | undefined {
+  let dir = dirname(resolve(file));
+  for (let i = 0; i < 4; i++) {
+    const v = join(dir, 'verdicts.json');
+    if (existsSync(v)) {
+      try {
+        const entries = JSON.parse(readFileSync(v, 'utf8')) as { file?: string; model?: string; init?: unknown }[];
+        const rel = relative(dir, resolve(file));
+        const hit = Array.isArray(entries) ? entries.find((e) => e.file === rel) : undefined;
+        if (hit?.model) return hit.init !== undefined ? { model: hit.model, init: hit.init } : { model: hit.model };
+      } catch {
+        // Not a verdicts file we understand: fall back to inferring from the ops.
+      }
+    }
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+/**
+ * Infers the model from the format and the operations. Porcupine etcd logs: etcd-register; kv files: kv;
+ * txns with append micro-ops: list-append, with r/w: rw-register, with read/write: multi-register;
+ * acquire/release: mutex; add: set; enqueue/dequeue: unordered-queue (the weaker promise);
+ * get/put/append: kv; read/write/cas: etcd-register for our jsonl (null = key absent), else cas-register.
+ */
+export function inferModel(format: HistoryFormat, ops: readonly Op[]): ModelName | TxnModel {
+  if (format === 'porcupine-etcd') return 'etcd-register';
+  if (format === 'porcupine-kv') return 'kv';
+  const fs = new Set(ops.filter((o) => o.process !== 'nemesis').map((o) => o.f));
+  if (fs.has('txn')) {
+    const micro = new Set<string>();
+    for (const o of ops) if (o.f === 'txn' && Array.isArray(o.value)) for (const m of o.value) if (Array.isArray(m)) micro.add(String(m[0]));
+    if (micro.has('append')) return 'list-append';
+    if (micro.has('r') || micro.has('w')) return 'rw-register';
+    return 'multi-register';
+  }
+  if (fs.has('acquire') || fs.has('release')) return 'mutex';
+  if (fs.has('enqueue') || fs.has('dequeue')) return 'unordered-queue';
+  if (fs.has('add')) return 'set';
+  if (fs.has('get') || fs.has('put') || fs.has('append')) return 'kv';
+  return format === 'jsonl' ? 'etcd-register' : 'cas-register';
+}
+
+function describeOp(o: OpSummary): string {
+  const v = o.type === 'ok' ? o.value : o.invokeValue;
+  return `${o.f} ${JSON.stringify(v ?? null)} by process ${o.process} (${o.line !== undefined ? `line ${o.line}` : `event ${o.index}`})`;
+}
+
+function humanVerdict(file: string, r: CheckResult, htmlPath?: string): string {
+  const what = `${r.model}, ${r.opCount} ops, ${r.keyCount} key${r.keyCount === 1 ? '' : 's'}, ${r.stats.elapsedMs} ms`;
+  if (r.valid === true) return `${file}: valid: linearizable (${what})`;
+  if (r.valid === 'unknown') {
+    const why = r.error ?? r.perKey.filter((k) => k.valid === 'unknown').map((k) => `key ${JSON.stringify(k.key)}: ${k.reason ?? 'unknown'}`).slice(0, 5).join('; ');
+    return `${file}: unknown: the check could not decide (${what}): ${why}`;
+  }
+  const ev = r.evidence;
+  const keyName = (k: string): string => (k === '' ? '(single object)' : JSON.stringify(k));
+  const lines = [`${file}: INVALID: not linearizable (${what})${r.keyCount > 1 ? `; invalid keys: ${r.invalidKeys.map(keyName).join(', ')}` : ''}`];
+  if (ev) {
+    if (ev.failingOp) lines.push(`  ${r.keyCount > 1 ? `key ${keyName(ev.key)}: ` : ''}cannot linearize ${describeOp(ev.failingOp)}`);
+    lines.push(`  longest linearizable prefix: ${ev.longestPrefix.length} ops, leaving state ${ev.stateAfterPrefix}`);
+    lines.push(`  smallest failing sub-history found (${ev.subHistory.length} ops):`);
+    for (const o of ev.subHistory.slice(0, 20)) lines.push(`    ${o.type.padEnd(4)} ${describeOp(o)}`);
+    if (ev.subHistory.length > 20) lines.push(`    ... ${ev.subHistory.length - 20} more`);
+  }
+  if (htmlPath) lines.push(`  evidence: ${htmlPath}`);
+  return lines.join('\n');
+}
+
+/** Runs the check and returns the exit code. */
+export async function runCheck(file: string, o: CheckCliOptions): Promise<number> {
+  let timeLimitMs: number | undefined;
+  if (o.timeLimit !== undefined) {
+    const s = Number(o.timeLimit);
+    if (!Number.isFinite(s) || s <= 0) throw new UsageError(`Cannot check: --time-limit must be a positive number of seconds, got "${o.timeLimit}"`);
+    timeLimitMs = s * 1000;
+  }
+  let init: unknown;
+  if (o.init !== undefined) {
+    try {
+      init = JSON.parse(o.init);
+    } catch {
+      throw new UsageError(`Cannot check: --init must be JSON, got ${JSON.stringify(o.init)}`);
+    }
+  }
+  const known = [...MODEL_NAMES, ...TXN_MODELS] as readonly string[];
+  if (o.model !== undefined && !known.includes(o.model)) {
+    throw new UsageError(`Cannot check: unknown model "${o.model}" (expected one of ${known.join(', ')})`);
+  }
+  if (o.model === 'list-append' || o.model === 'rw-register') {
+    return runTxnCheck(file, { model: o.model, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}) });
+  }
+  const { format, ops } = readHistoryFile(file);
+  let model = o.model as ModelName | undefined;
+  if (model === undefined) {
+    const fromVerdicts = modelFromVerdicts(file);
+    if (fromVerdicts && known.includes(fromVerdicts.model)) {
+      model = fromVerdicts.model as ModelName;
+      if (init === undefined && fromVerdicts.init !== undefined && model === 'multi-register') init = fromVerdicts.init;
+    }
+  }
+  if (model === undefined) {
+    const inferred = inferModel(format, ops);
+    if (inferred === 'list-append' || inferred === 'rw-register') {
+      return runTxnCheck(file, { model: inferred, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}) });
+    }
+    model = inferred;
+  }
+  const opts: CheckOptions = { model };
+  if (o.independent) opts.independent = true;
+  if (timeLimitMs !== undefined) opts.timeLimitMs = timeLimitMs;
+  if (init !== undefined) opts.init = init;
+  let result: CheckResult;
+  try {
+    result = await checkHistory(ops, opts);
+  } catch (err) {
+    if (err instanceof HistoryFormatError && err.file === undefined) throw new HistoryFormatError(err.detail, err.line, file, { cause: err });
+    throw err;
+  }
+  let htmlPath: string | undefined;
+  const html = renderEvidenceHtml(result);
+  if (html !== undefined) {
+    const dir = o.out ?? dirname(resolve(file));
+    mkdirSync(dir, { recursive: true });
+    htmlPath = join(dir, `${basename(file)}.linearizability.html`);
+    writeFileSync(htmlPath, html);
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify(htmlPath ? { ...result, format, evidenceHtml: htmlPath } : { ...result, format })}\n`);
+  else process.stdout.write(`${humanVerdict(file, result, htmlPath)}\n`);
+  if (result.error !== undefined) {
+    process.stderr.write(`faultline: internal error in the checker: ${result.error}\n`);
+    return EXIT.internal;
+  }
+  return exitCodeFor(result.valid);
+}
+
+/** Adds `check <file>` to the program; the exit code is left in `process.exitCode`. */
+export function registerCheckCommand(program: Command): void {
+  program
+    .command('check <file>')
+    .description('check a stored history (history.jsonl, Jepsen/Knossos EDN, Porcupine etcd/kv) for linearizability')
+    .option('--model <model>', `${[...MODEL_NAMES, ...TXN_MODELS].join(' | ')} (default: from a verdicts.json beside the file, else inferred from the ops)`)
+    .option('--independent', 'values are Jepsen [key value] tuples: check each key separately')
+    .option('--json', 'print the result as JSON')
+    .option('--time-limit <seconds>', 'give up with "unknown" after this many seconds')
+    .option('--consistency <level>', 'consistency model for list-append / rw-register')
+    .option('--init <json>', 'initial model state as JSON (e.g. 0, or {"x":0,"y":0} for multi-register)')
+    .option('--out <dir>', 'write the HTML evidence here (default: next to the file)')
+    .action(async (file: string, o: CheckCliOptions) => {
+      process.exitCode = await runCheck(file, o);
+    });
+}
