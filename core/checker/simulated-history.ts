@@ -117,16 +117,27 @@ export function simulateHistory(o: SimulationOptions): Op[] {
     }
   }
   // Emit events in true-time order; recorded times may be jittered inside the uncertainty.
-  const events: { t: number; op: Omit<Op, 'index'> }[] = [];
+  const events: Op[] = [];
+  const trueNs: number[] = [];
   const rec = (t: number): number => (o.jitter ? t + Math.round((rnd() * 2 - 1) * u) : t);
   for (const s of sims) {
-    const base = { process: s.process, f: s.f, key: s.key, uncertainty: u };
     const isRead = s.f === 'read' || s.f === 'get';
-    events.push({ t: s.invokeNs, op: { ...base, type: 'invoke', value: isRead ? null : s.arg, time: rec(s.invokeNs) } });
+    events.push({ index: 0, type: 'invoke', process: s.process, f: s.f, key: s.key, value: isRead ? null : s.arg, time: rec(s.invokeNs), uncertainty: u });
+    trueNs.push(s.invokeNs);
     if (s.open) continue;
     const value = s.type === 'ok' && isRead ? s.result : isRead ? null : s.arg;
-    events.push({ t: s.completeNs, op: { ...base, type: s.type, value, time: rec(s.completeNs) } });
+    events.push({ index: 0, type: s.type, process: s.process, f: s.f, key: s.key, value, time: rec(s.completeNs), uncertainty: u });
+    trueNs.push(s.completeNs);
   }
-  events.sort((a, b) => a.t - b.t);
-  return events.map((e, index) => ({ index, ...e.op }) as Op);
+  sims.length = 0;
+  const order = new Uint32Array(events.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => trueNs[a]! - trueNs[b]! || a - b);
+  const out: Op[] = new Array<Op>(events.length);
+  for (let i = 0; i < order.length; i++) {
+    const e = events[order[i]!]!;
+    e.index = i;
+    out[i] = e;
+  }
+  return out;
 }
