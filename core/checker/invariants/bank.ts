@@ -1,0 +1,69 @@
+/**
+ * `bank` (Jepsen `bank`): transfers between accounts conserve the total, so every acknowledged read of all
+ * balances must sum to the same total, and (unless allowed) no balance is negative.
+ */
+import { HistoryFormatError } from '../../errors';
+import type { Op } from '../../history/operation';
+import { pairedOf, sample, type InvariantResult } from './result';
+
+export interface BankOptions {
+  /** Expected total. Without it, reads are only required to agree with each other. */
+  total?: number;
+  negativeBalancesAllowed?: boolean;
+  /** Expected account names; reads with other or missing accounts are errors. */
+  accounts?: string[];
+}
+
+export interface BankError {
+  kind: 'wrong-total' | 'negative-balance' | 'unexpected-account' | 'missing-account';
+  index: number;
+  process: number;
+  balances: Record<string, number>;
+  total: number;
+  expected?: number;
+}
+
+export interface BankResult extends InvariantResult {
+  checker: 'bank';
+  reads: number;
+  /** Distinct totals seen in reads, with how often. */
+  totals: Record<string, number>;
+  errors: BankError[];
+  errorCount: number;
+}
+
+/**
+ * Checks ok `read` ops whose value is a map account -> balance (transfers are not needed: conservation
+ * must hold whatever they did). Without `total`, two reads with different totals prove a violation, and
+ * every read off the most common total is reported.
+ * @throws HistoryFormatError when a read is not a map of numbers.
+ */
+export function checkBank(history: readonly Op[], opts: BankOptions = {}): BankResult {
+  const reads = pairedOf(history, 'read').filter((p) => p.type === 'ok');
+  const parsed = reads.map((r) => {
+    const v = r.value;
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((b) => typeof b !== 'number')) {
+      throw new HistoryFormatError(`bank read must return a map of account to balance, got ${JSON.stringify(v)} (event ${r.index})`);
+    }
+    const balances = v as Record<string, number>;
+    return { r, balances, total: Object.values(balances).reduce((s, b) => s + b, 0) };
+  });
+  const totals: Record<string, number> = {};
+  for (const p of parsed) totals[p.total] = (totals[p.total] ?? 0) + 1;
+  let expected = opts.total;
+  if (expected === undefined && parsed.length > 0) {
+    expected = Number(Object.entries(totals).sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))[0]![0]);
+  }
+  const errors: BankError[] = [];
+  const accounts = opts.accounts ? new Set(opts.accounts) : undefined;
+  for (const { r, balances, total } of parsed) {
+    const base = { index: r.index, process: r.process, balances, total };
+    if (expected !== undefined && total !== expected) errors.push({ kind: 'wrong-total', ...base, expected });
+    if (!opts.negativeBalancesAllowed && Object.values(balances).some((b) => b < 0)) errors.push({ kind: 'negative-balance', ...base });
+    if (accounts) {
+      if (Object.keys(balances).some((a) => !accounts.has(a))) errors.push({ kind: 'unexpected-account', ...base });
+      if ([...accounts].some((a) => !(a in balances))) errors.push({ kind: 'missing-account', ...base });
+    }
+  }
+  return { valid: errors.length === 0, checker: 'bank', reads: reads.length, totals, errors: sample(errors), errorCount: errors.length };
+}

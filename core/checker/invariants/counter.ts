@@ -1,0 +1,67 @@
+/**
+ * `counter` (Jepsen `counter`): every acknowledged read must lie between the sum of increments certainly
+ * applied before the read began and the sum of those that may have been applied before it ended.
+ */
+import { HistoryFormatError } from '../../errors';
+import type { Op, PairedOp } from '../../history/operation';
+import { pairedOf, sample, type InvariantResult } from './result';
+
+export interface CounterError { index: number; process: number; value: number; lower: number; upper: number }
+
+export interface CounterResult extends InvariantResult {
+  checker: 'counter';
+  reads: number;
+  errors: CounterError[];
+  errorCount: number;
+}
+
+function lastAtMost(sorted: readonly number[], t: number, strict: boolean): number {
+  // count of elements < t (strict) or <= t
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (strict ? sorted[mid]! < t : sorted[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Checks `add` (value: a number, possibly negative) and `read` (ok value: the counter) ops, from `init`.
+ * An add is certainly applied before a read if it was acknowledged and ended before the read began
+ * (times include their uncertainty); it may be applied if it did not fail and began before the read ended.
+ * @throws HistoryFormatError when an add's value or a read's result is not a number.
+ */
+export function checkCounter(history: readonly Op[], init = 0): CounterResult {
+  const adds = pairedOf(history, 'add').filter((p) => p.type !== 'fail');
+  for (const a of adds) if (typeof a.invokeValue !== 'number') throw new HistoryFormatError(`counter add must carry a number, got ${JSON.stringify(a.invokeValue)} (event ${a.index})`);
+  const reads = pairedOf(history, 'read').filter((p) => p.type === 'ok');
+  // Certain: ok adds by end time; possible: all non-failed adds by start time, split by sign.
+  const certain = adds.filter((a) => a.type === 'ok').sort((x, y) => x.end - y.end);
+  const certainEnds = certain.map((a) => a.end);
+  const prefix = (xs: PairedOp[], pos: boolean): number[] => {
+    const out = [0];
+    for (const a of xs) {
+      const d = a.invokeValue as number;
+      out.push(out[out.length - 1]! + ((pos ? d > 0 : d < 0) ? d : 0));
+    }
+    return out;
+  };
+  const cPos = prefix(certain, true);
+  const cNeg = prefix(certain, false);
+  const possible = [...adds].sort((x, y) => x.start - y.start);
+  const possibleStarts = possible.map((a) => a.start);
+  const pPos = prefix(possible, true);
+  const pNeg = prefix(possible, false);
+  const errors: CounterError[] = [];
+  for (const r of reads) {
+    if (typeof r.value !== 'number') throw new HistoryFormatError(`counter read must return a number, got ${JSON.stringify(r.value)} (event ${r.index})`);
+    const c = lastAtMost(certainEnds, r.start, true);
+    const p = lastAtMost(possibleStarts, r.end, true);
+    const lower = init + cPos[c]! + pNeg[p]!;
+    const upper = init + cNeg[c]! + pPos[p]!;
+    if (r.value < lower || r.value > upper) errors.push({ index: r.index, process: r.process, value: r.value, lower, upper });
+  }
+  return { valid: errors.length === 0, checker: 'counter', reads: reads.length, errors: sample(errors), errorCount: errors.length };
+}

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Op } from '../../history/operation';
+import { checkBank, checkCounter, checkSetFull, checkTotalQueue, checkUniqueIds, compose } from './index';
+
+/** Builds a history from [process, type, f, value] rows; time = row position. */
+function h(rows: [number, Op['type'], string, unknown][]): Op[] {
+  return rows.map(([process, type, f, value], index) => ({ index, process, type, f, value, time: index }));
+}
+
+test('checkSetFull() finds lost, stale, never-read, recovered and unexpected elements', () => {
+  const r = checkSetFull(h([
+    [0, 'invoke', 'add', 1], [0, 'ok', 'add', 1],
+    [0, 'invoke', 'add', 2], [0, 'ok', 'add', 2],
+    [1, 'invoke', 'add', 3], [1, 'info', 'add', 3],
+    [2, 'invoke', 'read', null], [2, 'ok', 'read', [1, 3]], // 2 missing (stale: seen later)
+    [2, 'invoke', 'read', null], [2, 'ok', 'read', [2, 3, 9]], // 1 missing and never again: lost; 9 unexpected
+    [0, 'invoke', 'add', 4], [0, 'ok', 'add', 4], // no read after: never read
+  ]));
+  assert.equal(r.valid, false);
+  assert.deepEqual(r.lost, [1]);
+  assert.deepEqual(r.stale, [2]);
+  assert.deepEqual(r.recovered, [3]);
+  assert.deepEqual(r.unexpected, [9]);
+  assert.deepEqual(r.neverRead, [4]);
+  assert.ok(r.lostLatencies);
+});
+
+test('checkSetFull() does not call an element lost when the read was concurrent with its add', () => {
+  const r = checkSetFull(h([
+    [0, 'invoke', 'add', 1], [1, 'invoke', 'read', null], [0, 'ok', 'add', 1], [1, 'ok', 'read', []],
+    [1, 'invoke', 'read', null], [1, 'ok', 'read', [1]],
+  ]));
+  assert.equal(r.valid, true);
+  assert.equal(r.stableCount, 1);
+});
+
+test('checkCounter() accepts reads within bounds, including unknown increments, and rejects others', () => {
+  const ok = checkCounter(h([
+    [0, 'invoke', 'add', 2], [0, 'ok', 'add', 2],
+    [1, 'invoke', 'add', 5], [1, 'info', 'add', 5],
+    [2, 'invoke', 'read', null], [2, 'ok', 'read', 7],
+    [3, 'invoke', 'read', null], [3, 'ok', 'read', 2],
+  ]));
+  assert.equal(ok.valid, true);
+  const bad = checkCounter(h([[0, 'invoke', 'add', 2], [0, 'ok', 'add', 2], [2, 'invoke', 'read', null], [2, 'ok', 'read', 1]]));
+  assert.equal(bad.valid, false);
+  assert.deepEqual(bad.errors[0], { index: 2, process: 2, value: 1, lower: 2, upper: 2 });
+});
+
+test('checkBank() reports a wrong total and negative balances', () => {
+  const r = checkBank(h([
+    [0, 'invoke', 'read', null], [0, 'ok', 'read', { a: 5, b: 5 }],
+    [1, 'invoke', 'read', null], [1, 'ok', 'read', { a: 12, b: -2 }],
+    [0, 'invoke', 'read', null], [0, 'ok', 'read', { a: 3, b: 6 }],
+  ]), { total: 10 });
+  assert.equal(r.valid, false);
+  assert.deepEqual(r.errors.map((e) => e.kind), ['negative-balance', 'wrong-total']);
+  assert.equal(checkBank(h([[0, 'invoke', 'read', null], [0, 'ok', 'read', { a: 5, b: 5 }]])).valid, true);
+});
+
+test('checkTotalQueue() finds duplicated, unexpected and provably lost elements', () => {
+  const r = checkTotalQueue(h([
+    [0, 'invoke', 'enqueue', 1], [0, 'ok', 'enqueue', 1],
+    [0, 'invoke', 'enqueue', 2], [0, 'ok', 'enqueue', 2],
+    [1, 'invoke', 'dequeue', null], [1, 'ok', 'dequeue', 1],
+    [1, 'invoke', 'dequeue', null], [1, 'ok', 'dequeue', 1],
+    [1, 'invoke', 'dequeue', null], [1, 'ok', 'dequeue', 7],
+    [1, 'invoke', 'drain', null], [1, 'ok', 'drain', []],
+  ]));
+  assert.equal(r.valid, false);
+  assert.deepEqual(r.lost, [2]);
+  assert.deepEqual(r.duplicated, [{ value: 1, count: 2 }]);
+  assert.deepEqual(r.unexpected, [7]);
+  // With a dequeue of unknown outcome, the missing element is not provably lost.
+  const u = checkTotalQueue(h([[0, 'invoke', 'enqueue', 2], [0, 'ok', 'enqueue', 2], [1, 'invoke', 'dequeue', null], [1, 'info', 'dequeue', null], [2, 'invoke', 'drain', null], [2, 'ok', 'drain', []]]));
+  assert.equal(u.valid, true);
+  assert.deepEqual(u.unconfirmed, [2]);
+});
+
+test('checkUniqueIds() flags duplicate ids; compose() merges verdicts and contains crashes', () => {
+  const hist = h([[0, 'invoke', 'generate', null], [0, 'ok', 'generate', 1], [1, 'invoke', 'generate', null], [1, 'ok', 'generate', 1]]);
+  const u = checkUniqueIds(hist);
+  assert.equal(u.valid, false);
+  assert.deepEqual(u.duplicated, [{ id: 1, count: 2 }]);
+  const c = compose({
+    ids: checkUniqueIds,
+    crash: () => {
+      throw new Error('boom');
+    },
+  })(hist);
+  assert.equal(c.valid, false);
+  assert.equal(c.results.crash!.valid, 'unknown');
+  assert.equal(compose({ crash: () => { throw new Error('boom'); } })(hist).valid, 'unknown');
+});

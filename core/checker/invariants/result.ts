@@ -1,0 +1,39 @@
+/** Shared vocabulary of the invariant checkers (Jepsen's checker results). */
+import type { Validity } from '../linearizable';
+import type { Op, PairedOp } from '../../history/operation';
+import { pairOps } from '../../history/pair';
+
+export type { Validity };
+
+/** Every invariant checker returns at least this; the rest of the fields are checker-specific and JSON-serialisable. */
+export interface InvariantResult {
+  valid: Validity;
+  checker: string;
+  /** Set when the checker itself failed (then `valid` is 'unknown'). */
+  error?: string;
+}
+
+/** A checker over a whole history. */
+export type InvariantChecker = (history: readonly Op[]) => InvariantResult;
+
+/** Jepsen's merge-valid: false dominates, then unknown, then true. */
+export function mergeValidity(vs: readonly Validity[]): Validity {
+  if (vs.includes(false)) return false;
+  if (vs.includes('unknown')) return 'unknown';
+  return true;
+}
+
+/** Client ops of the given functions, paired (invocation joined to completion). */
+export function pairedOf(history: readonly Op[], ...fs: string[]): PairedOp[] {
+  return pairOps(history).filter((p) => fs.includes(p.f));
+}
+
+/** At most `n` items, for readable JSON. */
+export function sample<T>(xs: readonly T[], n = 32): T[] {
+  return xs.slice(0, n);
+}
+
+/** Canonical key of a value so that equal JSON values match. */
+export function vkey(v: unknown): string {
+  return typeof v === 'string' ? `s${v}` : JSON.stringify(v);
+}
