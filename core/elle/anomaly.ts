@@ -21,7 +21,8 @@ export const CYCLE_ANOMALIES: readonly CycleAnomaly[] = [
 export const NON_CYCLE_ANOMALIES = [
   'G1a', // aborted read
   'G1b', // intermediate read
-  'internal', // a read disagrees with the transaction's own earlier reads and writes
+  'internal', // a read does not show the transaction's own earlier writes
+  'non-repeatable-read', // a read differs from the transaction's own earlier read of the key, with no write between
   'dirty-update', // a committed write was ordered after an aborted one
   'lost-update', // two committed transactions read the same version of a key and both wrote it
   'duplicate-elements', // a list read holds the same appended element twice
@@ -113,7 +114,8 @@ export const ANOMALY_DESCRIPTIONS: Readonly<Record<AnomalyName, string>> = {
   'G-nonadjacent-realtime': 'G-nonadjacent once real-time order is taken into account',
   'G2-item-realtime': 'G2-item once real-time order is taken into account',
   'G2-realtime': 'G2 once real-time order is taken into account',
-  internal: 'internal inconsistency: a read disagrees with the transaction\'s own earlier reads and writes',
+  internal: 'internal inconsistency: a read does not show the transaction\'s own earlier writes',
+  'non-repeatable-read': 'non-repeatable read: a transaction read a key twice and saw it change in between, though it did not write it',
   'dirty-update': 'dirty update: a committed write was ordered after a write of a failed transaction',
   'lost-update': 'lost update: two committed transactions read the same version of a key and both wrote it',
   'duplicate-elements': 'duplicate elements: a read shows the same appended element more than once',

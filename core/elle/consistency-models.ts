@@ -51,7 +51,8 @@ const WEAKER: Readonly<Record<ConsistencyModel, readonly ConsistencyModel[]>> = 
  * Anomalies each model forbids in addition to those of the models it implies. A model forbids an anomaly
  * `a` when `a`, or anything `a` implies, is listed here for it or for a weaker model.
  * - `internal`, duplicate elements and garbage reads break every model: no isolation level lets a
- *   transaction miss its own writes, see one append twice, or read a value nobody wrote.
+ *   transaction miss its own writes, see one append twice, or read a value nobody wrote. Non-repeatable
+ *   reads are legal under read committed, so they only refute repeatable read and snapshot isolation.
  * - monotonic-atomic-view adds nothing we can detect on its own yet (fractured reads are found as G-single
  *   or G1c only when they close a cycle), so it is refuted exactly when read committed is.
  */
@@ -59,8 +60,8 @@ const FORBIDS: Readonly<Record<ConsistencyModel, readonly AnomalyName[]>> = {
   'read-uncommitted': ['G0', 'internal', 'duplicate-elements', 'garbage-read'],
   'read-committed': ['G1'],
   'monotonic-atomic-view': [],
-  'repeatable-read': ['G2-item', 'lost-update'],
-  'snapshot-isolation': ['G-single', 'G-nonadjacent', 'lost-update'],
+  'repeatable-read': ['G2-item', 'lost-update', 'non-repeatable-read'],
+  'snapshot-isolation': ['G-single', 'G-nonadjacent', 'lost-update', 'non-repeatable-read'],
   serializable: ['G2'],
   'strong-session-snapshot-isolation': ['G1c-process', 'G-nonadjacent-process'],
   'strong-session-serializable': ['G1c-process', 'G2-process'],

@@ -86,16 +86,28 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
 
   const orders: (readonly Scalar[] | undefined)[] = new Array<readonly Scalar[] | undefined>(keyCount);
   const excluded = new Uint8Array(keyCount);
+  // Observed length of each read: the list without the reader's own trailing appends. Those show the
+  // reader's uncommitted writes, not a committed version, so they say nothing about the version order.
+  const observed = new Int32Array(readsOf.length);
+  const readerOf = new Int32Array(readsOf.length);
+  for (let r = 0; r < readsOf.length; r++) readerOf[r] = txnOfMop(readsOf[r]!);
   for (let k = 0; k < keyCount; k++) {
     const r0 = readCount[k]!;
     const r1 = readCount[k + 1]!;
     if (r0 === r1) continue;
     const w = writers[k]!;
     const key = h.keys[k]!;
-    const listOf = (i: number): readonly Scalar[] => (h.mopValue[i] as Scalar[] | null) ?? [];
-    let longest = readsOf[r0]!;
-    for (let r = r0 + 1; r < r1; r++) if (listOf(readsOf[r]!).length > listOf(longest).length) longest = readsOf[r]!;
-    const order = listOf(longest);
+    const listOf = (r: number): readonly Scalar[] => (h.mopValue[readsOf[r]!] as Scalar[] | null) ?? [];
+    let longest = r0;
+    for (let r = r0; r < r1; r++) {
+      const list = listOf(r);
+      const t = readerOf[r]!;
+      let m = list.length;
+      while (m > 0 && (w.get(list[m - 1]!) ?? -2) >> 1 === t) m--;
+      observed[r] = m;
+      if (m > observed[longest]!) longest = r;
+    }
+    const order = listOf(longest).slice(0, observed[longest]);
     orders[k] = order;
     let bad = false;
 
@@ -107,11 +119,11 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
       const x = order[p]!;
       if (seen.has(x)) {
         bad = true;
-        const t = txnOfMop(longest);
+        const t = readerOf[longest]!;
         findings.add('duplicate-elements', () => ({
           txns: [t],
           key,
-          explanation: `${label(t)} read key ${showValue(key)} = ${showValue(order)}, which holds ${showValue(x)} more than once, though ${showValue(x)} was appended only once`,
+          explanation: `${label(t)} read key ${showValue(key)} = ${showValue(listOf(longest))}, which holds ${showValue(x)} more than once, though ${showValue(x)} was appended only once`,
         }));
         continue;
       }
@@ -119,11 +131,11 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
       const code = w.get(x);
       if (code === undefined) {
         bad = true;
-        const t = txnOfMop(longest);
+        const t = readerOf[longest]!;
         findings.add('garbage-read', () => ({
           txns: [t],
           key,
-          explanation: `${label(t)} read key ${showValue(key)} = ${showValue(order)}, but no transaction ever appended ${showValue(x)} to key ${showValue(key)}`,
+          explanation: `${label(t)} read key ${showValue(key)} = ${showValue(listOf(longest))}, but no transaction ever appended ${showValue(x)} to key ${showValue(key)}`,
         }));
         continue;
       }
@@ -133,8 +145,8 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
         if (firstAborted < 0) firstAborted = p;
       } else if (firstAborted >= 0 && !dirtyReported) {
         dirtyReported = true;
-        const aborted = w.get(order[firstAborted]!)! >> 1;
         const ab = order[firstAborted]!;
+        const aborted = w.get(ab)! >> 1;
         findings.add('dirty-update', () => ({
           txns: [aborted, writer],
           key,
@@ -146,12 +158,12 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
     // Every other read must be a prefix of the longest one.
     const lostUpdate = new Map<number, number[]>();
     for (let r = r0; r < r1; r++) {
-      const i = readsOf[r]!;
-      const list = listOf(i);
-      const t = txnOfMop(i);
+      const list = listOf(r);
+      const m = observed[r]!;
+      const t = readerOf[r]!;
       let prefix = true;
-      if (i !== longest) {
-        for (let p = 0; p < list.length; p++) {
+      if (r !== longest) {
+        for (let p = 0; p < m; p++) {
           if (list[p] !== order[p]) {
             prefix = false;
             break;
@@ -160,17 +172,22 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
       }
       if (!prefix) {
         bad = true;
-        const lt = txnOfMop(longest);
+        const lt = readerOf[longest]!;
         findings.add('incompatible-order', () => ({
           txns: [t, lt],
           key,
-          explanation: `${label(t)} read key ${showValue(key)} = ${showValue(list)} and ${label(lt)} read ${showValue(order)}: neither is a prefix of the other, so they cannot both be states of one list`,
+          explanation: `${label(t)} read key ${showValue(key)} = ${showValue(list)} and ${label(lt)} read ${showValue(listOf(longest))}: neither is a prefix of the other, so they cannot both be states of one list`,
         }));
         checkListTraceability(h, findings, w, list, t, key, label);
       }
-      if (list.length === 0) continue;
+      if (readThenWrite[readsOf[r]!] && prefix) {
+        const group = lostUpdate.get(m) ?? [];
+        group.push(t);
+        lostUpdate.set(m, group);
+      }
+      if (m === 0 || !prefix) continue;
       // G1a: the read holds an element of a failed transaction.
-      if (prefix ? firstAborted >= 0 && list.length > firstAborted : false) {
+      if (firstAborted >= 0 && m > firstAborted) {
         const ab = order[firstAborted]!;
         const aborted = w.get(ab)! >> 1;
         findings.add('G1a', () => ({
@@ -179,35 +196,16 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
           explanation: `${label(t)} read key ${showValue(key)} = ${showValue(list)}, which includes ${showValue(ab)}, appended by ${label(aborted)}, which failed`,
         }));
       }
-      // G1b: the last element written by someone else is not that writer's final append to the key.
-      let j = list.length - 1;
-      while (j >= 0 && (w.get(list[j]!) ?? 0) >> 1 === t && w.has(list[j]!)) j--;
-      if (j >= 0) {
-        const code = w.get(list[j]!);
-        if (code !== undefined && (code & 1) === 0 && h.type[code >> 1] !== FAIL) {
-          const writer = code >> 1;
-          const x = list[j]!;
-          findings.add('G1b', () => ({
-            txns: [writer, t],
-            key,
-            explanation: `${label(t)} read key ${showValue(key)} = ${showValue(list)}, ending at ${showValue(x)}, an intermediate state of ${label(writer)}, which appended more to key ${showValue(key)} afterwards`,
-          }));
-        }
-      }
-      if (readThenWrite[i] && prefix) {
-        const group = lostUpdate.get(list.length) ?? [];
-        group.push(t);
-        lostUpdate.set(list.length, group);
-      }
-    }
-    if (readThenWrite.length > 0) {
-      for (let r = r0; r < r1; r++) {
-        const i = readsOf[r]!;
-        if (readThenWrite[i] && listOf(i).length === 0) {
-          const group = lostUpdate.get(0) ?? [];
-          group.push(txnOfMop(i));
-          lostUpdate.set(0, group);
-        }
+      // G1b: the last element observed is not its writer's final append to the key.
+      const code = w.get(list[m - 1]!);
+      if (code !== undefined && (code & 1) === 0 && h.type[code >> 1] !== FAIL) {
+        const writer = code >> 1;
+        const x = list[m - 1]!;
+        findings.add('G1b', () => ({
+          txns: [writer, t],
+          key,
+          explanation: `${label(t)} read key ${showValue(key)} = ${showValue(list)}, showing ${showValue(x)}, an intermediate state of ${label(writer)}, which appended more to key ${showValue(key)} afterwards`,
+        }));
       }
     }
     for (const [len, txns] of lostUpdate) {
@@ -227,12 +225,10 @@ export function inferListAppend(h: TxnHistory, findings: Findings, edges: EdgeLi
     // ww: consecutive elements of the order written by different transactions.
     for (let p = 1; p < order.length; p++) edges.add(w.get(order[p - 1]!)! >> 1, w.get(order[p]!)! >> 1, WW);
     for (let r = r0; r < r1; r++) {
-      const i = readsOf[r]!;
-      const t = txnOfMop(i);
-      const m = listOf(i).length;
-      let j = m - 1;
-      while (j >= 0 && w.get(order[j]!)! >> 1 === t) j--;
-      if (j >= 0) edges.add(w.get(order[j]!)! >> 1, t, WR);
+      const t = readerOf[r]!;
+      const m = observed[r]!;
+      // wr: the writer of the last element observed; rw: the writer of the next element, unseen.
+      if (m > 0) edges.add(w.get(order[m - 1]!)! >> 1, t, WR);
       if (m < order.length) edges.add(t, w.get(order[m]!)! >> 1, RW);
     }
   }
@@ -278,57 +274,57 @@ function checkListTraceability(
 }
 
 /**
- * Internal consistency (a read must show the transaction's own earlier reads and appends) and future
- * reads (a read must not show an element the transaction appends only later).
+ * Internal consistency: a read must end with every element the transaction appended to the key so far;
+ * repeatable reads: apart from those, it must equal the transaction's previous read of the key; future
+ * reads: it must not show an element the transaction appends only later.
  */
 function checkInternal(h: TxnHistory, t: number, findings: Findings): void {
   const lo = h.mopStart[t]!;
   const hi = h.mopStart[t + 1]!;
-  // Per key touched: the list as last read (if any) extended by our appends since, or just our appends.
-  const known = new Map<number, { list: Scalar[] | null; suffix: Scalar[] }>();
+  // Per key touched: our appends so far, and the external part of our last read (if any).
+  const known = new Map<number, { own: Scalar[]; external: readonly Scalar[] | null }>();
   for (let i = lo; i < hi; i++) {
     const k = h.mopKey[i]!;
     const v = h.mopValue[i];
     let st = known.get(k);
+    if (!st) known.set(k, (st = { own: [], external: null }));
     if (h.mopF[i] === WRITE) {
-      if (!st) known.set(k, (st = { list: null, suffix: [] }));
-      if (st.list) st.list.push(v as Scalar);
-      else st.suffix.push(v as Scalar);
+      st.own.push(v as Scalar);
       continue;
     }
     const list = (v as Scalar[] | null) ?? [];
+    const key = h.keys[k]!;
     for (let j = i + 1; j < hi; j++) {
       if (h.mopKey[j] !== k || h.mopF[j] !== WRITE) continue;
       const x = h.mopValue[j] as Scalar;
       if (list.includes(x)) {
         findings.add('future-read', () => ({
           txns: [t],
-          key: h.keys[k]!,
-          explanation: `${txnLabel(h, t)} read key ${showValue(h.keys[k])} = ${showValue(list)}, which already holds ${showValue(x)}, an element this same transaction appends only later`,
+          key,
+          explanation: `${txnLabel(h, t)} read key ${showValue(key)} = ${showValue(list)}, which already holds ${showValue(x)}, an element this same transaction appends only later`,
         }));
         break;
       }
     }
-    if (st) {
-      const expected = st.list;
-      let consistent: boolean;
-      let wanted: string;
-      if (expected) {
-        consistent = expected.length === list.length && expected.every((x, p) => list[p] === x);
-        wanted = `exactly ${showValue(expected)}`;
-      } else {
-        const s = st.suffix;
-        consistent = list.length >= s.length && s.every((x, p) => list[list.length - s.length + p] === x);
-        wanted = `a list ending in its own appends ${showValue(s)}`;
-      }
-      if (!consistent) {
-        findings.add('internal', () => ({
-          txns: [t],
-          key: h.keys[k]!,
-          explanation: `${txnLabel(h, t)} read key ${showValue(h.keys[k])} = ${showValue(list)}, but its own earlier operations mean it should have read ${wanted}`,
-        }));
-      }
+    const own = st.own;
+    const endsWithOwn = list.length >= own.length && own.every((x, p) => list[list.length - own.length + p] === x);
+    if (!endsWithOwn) {
+      findings.add('internal', () => ({
+        txns: [t],
+        key,
+        explanation: `${txnLabel(h, t)} read key ${showValue(key)} = ${showValue(list)}, but it had itself appended ${showValue(own)} to it earlier, so the list should end with those`,
+      }));
+      continue;
     }
-    known.set(k, { list: [...list], suffix: [] });
+    const external = list.slice(0, list.length - own.length);
+    const before = st.external;
+    if (before && (before.length !== external.length || before.some((x, p) => external[p] !== x))) {
+      findings.add('non-repeatable-read', () => ({
+        txns: [t],
+        key,
+        explanation: `${txnLabel(h, t)} read key ${showValue(key)} as ${showValue(before)} and later as ${showValue(external)} (not counting its own appends): another transaction's write became visible in between`,
+      }));
+    }
+    st.external = external;
   }
 }

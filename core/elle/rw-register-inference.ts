@@ -60,26 +60,30 @@ export function inferRwRegister(h: TxnHistory, findings: Findings, edges: EdgeLi
       const k = h.mopKey[i]!;
       const v = h.mopValue[i] as Scalar | null;
       const key = h.keys[k]!;
-      // The transaction's own latest operation on k, if any: then the read is internal.
+      // Our own earlier write of k (a read must return the latest), else our own earlier read.
       let ownWrite: Scalar | undefined;
       let ownRead: Scalar | null | undefined;
       for (let j = lo; j < i; j++) {
         if (h.mopKey[j] !== k) continue;
-        if (h.mopF[j] === WRITE) {
-          ownWrite = h.mopValue[j] as Scalar;
-          ownRead = undefined;
-        } else {
-          ownRead = h.mopValue[j] as Scalar | null;
-          ownWrite = undefined;
-        }
+        if (h.mopF[j] === WRITE) ownWrite = h.mopValue[j] as Scalar;
+        else ownRead = h.mopValue[j] as Scalar | null;
       }
-      if (ownWrite !== undefined || ownRead !== undefined) {
-        const expected = ownWrite !== undefined ? ownWrite : ownRead;
-        if (v !== expected) {
+      if (ownWrite !== undefined) {
+        if (v !== ownWrite) {
           findings.add('internal', () => ({
             txns: [t],
             key,
-            explanation: `${label(t)} read key ${showValue(key)} = ${showValue(v)}, but its own ${ownWrite !== undefined ? 'earlier write' : 'earlier read'} means it should have read ${showValue(expected)}`,
+            explanation: `${label(t)} read key ${showValue(key)} = ${showValue(v)}, but it had itself written ${showValue(ownWrite)} to it earlier`,
+          }));
+        }
+        continue;
+      }
+      if (ownRead !== undefined) {
+        if (v !== ownRead) {
+          findings.add('non-repeatable-read', () => ({
+            txns: [t],
+            key,
+            explanation: `${label(t)} read key ${showValue(key)} = ${showValue(ownRead)} and later ${showValue(v)}, without writing it in between`,
           }));
         }
         continue;
