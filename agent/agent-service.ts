@@ -6,10 +6,12 @@ import {
   type ControllerMessage,
   type DbRequest,
   type DbResponse,
+  type PartitionRequest,
   type WorkloadStatus,
 } from '../proto/gen/agent';
 import type { IAgentService } from '../proto/gen/agent.grpc-server';
 import { detectCapabilities } from './capabilities';
+import { MissingToolError } from './faults/iptables';
 import { monoNanos, type ClockMapper } from './clock';
 import type { Database } from './db/database';
 import { EtcdDatabase } from './db/etcd';
@@ -19,6 +21,16 @@ import { RegisterWorkload } from './workload/register-workload';
 import type { AgentConfig } from './config';
 
 export const AGENT_VERSION = '0.1.0';
+
+/** The controller's address (the caller) and the NATS server's: never to be cut off by a fault. */
+function protectedAddresses(peer: string, natsUrl: string): string[] {
+  const out: string[] = [];
+  const m = /^ipv4:([\d.]+):\d+$/.exec(peer) ?? /^([\d.]+):\d+$/.exec(peer);
+  if (m) out.push(m[1]!);
+  const nats = /^nats:\/\/(?:[^@/]*@)?([\d.]+)(?::\d+)?/.exec(natsUrl);
+  if (nats) out.push(nats[1]!);
+  return out;
+}
 
 /** Error with a gRPC status, so the controller can tell bad requests from unavailable nodes. */
 class RpcError extends Error {
@@ -39,7 +51,14 @@ function unary<Req, Res>(
     fn(call.request).then(
       (res) => callback(null, res),
       (err: unknown) => {
-        const code = err instanceof RpcError ? err.code : grpc.status.INTERNAL;
+        const code =
+          err instanceof RpcError
+            ? err.code
+            : err instanceof RangeError
+              ? grpc.status.INVALID_ARGUMENT
+              : err instanceof MissingToolError
+                ? grpc.status.FAILED_PRECONDITION
+                : grpc.status.INTERNAL;
         const message = err instanceof Error ? err.message : String(err);
         if (code === grpc.status.INTERNAL) log.error({ err }, 'agent call failed');
         callback({ code, details: message, name: 'Error', message, metadata: new grpc.Metadata() });
@@ -81,14 +100,16 @@ export class AgentService {
       })),
       session: (call) => this.#session(call),
       db: unary(log, (req: DbRequest) => this.#db(req)),
-      partition: unary(log, async (req) => {
-        await this.faults.applyNetwork(
-          req.faultId || `partition-${Date.now()}`,
-          { dropFrom: req.dropFrom, loss: req.loss },
-          req.maxDurationMs,
-        );
-        return { ok: true, message: 'applied', active: this.faults.active().map((e) => e.id) };
-      }),
+      partition: (call, callback) =>
+        unary(log, async (req: PartitionRequest) => {
+          await this.faults.applyNetwork(
+            req.faultId || `partition-${Date.now()}`,
+            { dropFrom: req.dropFrom, loss: req.loss },
+            req.maxDurationMs,
+            protectedAddresses(call.getPeer(), this.config.natsUrl),
+          );
+          return { ok: true, message: 'applied', active: this.faults.active().map((e) => e.id) };
+        })(call, callback),
       heal: unary(log, async () => {
         await this.faults.healAll('heal requested');
         return { ok: true, message: 'healed', active: [] };
@@ -155,6 +176,7 @@ export class AgentService {
         call.write({ body: { oneofKind: 'pong', pong: { id: body.ping.id, agentMonoNanos: monoNanos() } } });
       } else if (body.oneofKind === 'mapping') {
         this.clock.update({
+          timelineId: body.mapping.timelineId,
           offsetNanos: body.mapping.offsetNanos,
           uncertaintyNanos: body.mapping.uncertaintyNanos,
           syncedAtAgentMonoNanos: body.mapping.syncedAtAgentMonoNanos,

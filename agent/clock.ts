@@ -14,6 +14,8 @@ export function monoNanos(): number {
 const DRIFT_PPM = 200;
 
 export interface ClockMappingSample {
+  /** Which controller timeline (run) this maps onto. */
+  timelineId: string;
   offsetNanos: number;
   uncertaintyNanos: number;
   syncedAtAgentMonoNanos: number;
@@ -33,7 +35,9 @@ export class ClockMapper {
     return this.#mapping !== undefined;
   }
 
+  /** Takes a new sync. A mapping onto a different timeline (a new run) forgets the old one, clamp included. */
   update(sample: ClockMappingSample): void {
+    if (this.#mapping?.timelineId !== sample.timelineId) this.#lastTime = -Infinity;
     this.#mapping = sample;
   }
 

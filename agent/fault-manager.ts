@@ -28,13 +28,18 @@ export class FaultManager {
     return this.journal.read();
   }
 
-  async applyNetwork(id: string, fault: NetworkFault, durationMs: number): Promise<void> {
+  /**
+   * Drops and loses packets as `fault` says. Addresses in `neverDrop` (the controller's and NATS's) are refused:
+   * a fault must never cut the agent off from the controller that has to heal it.
+   */
+  async applyNetwork(id: string, fault: NetworkFault, durationMs: number, neverDrop: string[]): Promise<void> {
     const ms = Math.min(durationMs > 0 ? durationMs : this.maxFaultDurationMs, this.maxFaultDurationMs);
     const now = Date.now();
     this.journal.add({ id, kind: 'partition', detail: fault, appliedAtMs: now, expiresAtMs: now + ms });
     try {
-      await applyDrop({ fromAddresses: fault.dropFrom });
+      await applyDrop({ fromAddresses: fault.dropFrom, neverDrop });
       await applyLoss({
+        neverDrop,
         fromAddresses: fault.loss.map((l) => l.from),
         probability: fault.loss[0]?.probability ?? 0,
       });

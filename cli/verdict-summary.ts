@@ -1,5 +1,14 @@
 import type { RunVerdict } from '../controller/run/run-check';
 
+interface PairedOpLike {
+  index: number;
+  process: number;
+  f: string;
+  type: string;
+  value: unknown;
+  node?: string;
+}
+
 /** A few lines a person reads after a run: the verdict, why, what was recorded, and where it all is. */
 export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
   const lines: string[] = [];
@@ -11,8 +20,20 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
       `history: ${s.invokes} ops from ${Object.keys(s.byNode).length} nodes (ok ${s.ok}, fail ${s.fail}, info ${s.info}, open ${s.open}), ${s.nemesisEvents} nemesis events, ${v.gaps.length} sequence gaps`,
     );
   }
-  const lin = v.checks.linearizable as { valid?: unknown; summary?: string; failures?: { key?: string; op?: unknown; summary?: string }[] } | undefined;
-  if (lin?.summary) lines.push(`linearizability: ${lin.summary}`);
+  const lin = v.checks.linearizable;
+  if (lin) {
+    const ev = lin.evidence as { key?: string; failingOp?: PairedOpLike; stateAfterPrefix?: unknown } | undefined;
+    if (lin.valid === false && ev?.failingOp) {
+      const op = ev.failingOp;
+      lines.push(
+        `not linearizable: key ${ev.key ?? '?'}: ${op.f} by process ${op.process}${op.node ? ` on ${op.node}` : ''} (event ${op.index}) ` +
+          `${op.type === 'ok' ? `returned ${JSON.stringify(op.value)}` : `(${op.type}) with ${JSON.stringify(op.value)}`}, ` +
+          `impossible once the register held ${JSON.stringify(ev.stateAfterPrefix ?? null)}`,
+      );
+    } else if (lin.valid === 'unknown') {
+      lines.push(`linearizability: unknown for keys ${(lin.unknownKeys ?? []).join(', ')} (search budget exhausted)`);
+    }
+  }
   lines.push(`store: ${storeDir}`);
   return `${lines.join('\n')}\n`;
 }

@@ -73,6 +73,7 @@ export class AgentSession {
     for (let i = 0; i < PINGS_PER_SYNC; i++) samples.push(await this.#ping(timeoutMs));
     const best = samples.reduce((a, b) => (b.uncertaintyNanos < a.uncertaintyNanos ? b : a));
     const mapping: ClockMapping = {
+      timelineId: this.timeline.id,
       offsetNanos: best.offsetNanos,
       uncertaintyNanos: best.uncertaintyNanos,
       syncedAtAgentMonoNanos: best.agentMonoNanos,

@@ -2,7 +2,11 @@
 export class Timeline {
   readonly originMonoNanos: number;
 
-  constructor(originMonoNanos: number = Number(process.hrtime.bigint())) {
+  /** @param id names the timeline (the run id): agents start a fresh mapping for a new one. */
+  constructor(
+    readonly id: string,
+    originMonoNanos: number = Number(process.hrtime.bigint()),
+  ) {
     this.originMonoNanos = originMonoNanos;
   }
 

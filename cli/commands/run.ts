@@ -28,6 +28,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--recovery-time <s>', 'seconds of workload after the final heal', num, 5)
     .option('--op-timeout <ms>', 'client operation timeout; a timed-out op is recorded as info', num, 1500)
     .option('--keys <n>', 'independent keys in use at a time', num, 5)
+    .option('--key-period <s>', 'seconds before the workload moves on to fresh keys (bounds each key\'s history)', num, 5)
     .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300);
 }
 

@@ -6,7 +6,7 @@ import { resolveRunOptions, type RunOptions } from './run-options';
 const base: RunOptions = {
   db: 'etcd', workload: 'register', timeLimit: 60, concurrency: 10, rate: 100, nemesis: 'partition',
   nemesisInterval: 10, nodes: 'lab', readConsistency: 'linearizable', store: 'store', recoveryTime: 5,
-  opTimeout: 1500, keys: 5, checkTimeLimit: 300,
+  opTimeout: 1500, keys: 5, keyPeriod: 5, checkTimeLimit: 300,
 };
 
 test('resolveRunOptions rejects an unknown --db and --workload with a one-line message naming the flag', () => {

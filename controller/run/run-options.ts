@@ -26,6 +26,7 @@ export interface RunOptions {
   recoveryTime: number;
   opTimeout: number;
   keys: number;
+  keyPeriod: number;
   checkTimeLimit: number;
 }
 
@@ -50,6 +51,7 @@ export interface RunConfig {
   recoveryMs: number;
   opTimeoutMs: number;
   keyCount: number;
+  keyPeriodMs: number;
   checkTimeLimitMs: number;
 }
 
@@ -71,6 +73,7 @@ const schema = z.object({
   recoveryTime: z.number().min(0, { error: '--recovery-time must be >= 0' }),
   opTimeout: positive('--op-timeout'),
   keys: z.number().int().min(1, { error: '--keys must be at least 1' }),
+  keyPeriod: positive('--key-period'),
   checkTimeLimit: positive('--check-time-limit'),
 });
 
@@ -114,6 +117,7 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     recoveryMs: o.recoveryTime * 1000,
     opTimeoutMs: o.opTimeout,
     keyCount: o.keys,
+    keyPeriodMs: o.keyPeriod * 1000,
     checkTimeLimitMs: o.checkTimeLimit * 1000,
   };
 }

@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { Op } from '../../core/history/operation';
 import { AgentSession } from '../agent-session';
 import { ControllerEvents, CONTROLLER_NODE } from '../controller-events';
 import { checkInstalled, collectAndTeardown, startCluster } from '../db-cluster';
@@ -46,13 +47,15 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   const { nodes, natsUrl } = await resolveNodes(config);
   const clients = nodes.map((n) => new AgentClient(n));
   const runId = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
-  const timeline = new Timeline();
+  const timeline = new Timeline(runId);
   const sessions: AgentSession[] = [];
   let nc: NatsConnection | undefined;
-  let store: RunStore | undefined;
   let collector: HistoryCollector | undefined;
   let nemesis: PartitionNemesis | undefined;
   let clusterStarted = false;
+  let history: Op[] = [];
+  let collected: { gaps: SequenceGap[]; expected: Record<string, number> } = { gaps: [], expected: {} };
+  let store!: RunStore;
   try {
     const hellos = await Promise.all(clients.map((c) => c.hello()));
     if (config.nemesis === 'partition') {
@@ -100,7 +103,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
           keyCount: config.keyCount,
           endpoint: `http://${c.node.address}:2379`,
           natsSubject: '',
-          keyPeriodMs: 15_000,
+          keyPeriodMs: config.keyPeriodMs,
         });
       }),
     );
@@ -122,15 +125,18 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     await collector.stop();
     collector = undefined;
 
-    const history = await buildHistory(store.path('events.raw.jsonl'), store.path('history.jsonl'));
-    const verdict = signal.aborted
-      ? interruptedVerdict(gaps)
-      : await checkRunHistory(history, gaps, expected, config, store);
-    store.writeJson('results.json', verdict);
-    return { verdict, storeDir: store.dir, interrupted: signal.aborted };
+    history = await buildHistory(store.path('events.raw.jsonl'), store.path('history.jsonl'));
+    collected = { gaps, expected };
   } finally {
     await cleanup();
   }
+  // Checking can take minutes of CPU: it runs after the cluster is gone and every session is closed, so that
+  // no lease or keepalive depends on an event loop busy with the search.
+  const verdict = signal.aborted
+    ? interruptedVerdict(collected.gaps)
+    : await checkRunHistory(history, collected.gaps, collected.expected, config, store);
+  store.writeJson('results.json', verdict);
+  return { verdict, storeDir: store.dir, interrupted: signal.aborted };
 
   async function cleanup(): Promise<void> {
     const warn = (node: string, err: unknown) => log.warn({ node, err }, 'cleanup step failed');

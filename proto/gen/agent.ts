@@ -87,6 +87,12 @@ export interface ClockMapping {
      * @generated from protobuf field: int64 synced_at_agent_mono_nanos = 3
      */
     syncedAtAgentMonoNanos: number;
+    /**
+     * Which timeline this maps onto (the run id). A new timeline starts the agent's mapping afresh.
+     *
+     * @generated from protobuf field: string timeline_id = 4
+     */
+    timelineId: string;
 }
 /**
  * @generated from protobuf message faultline.v1.ControllerMessage
@@ -692,7 +698,8 @@ class ClockMapping$Type extends MessageType<ClockMapping> {
         super("faultline.v1.ClockMapping", [
             { no: 1, name: "offset_nanos", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 2, name: "uncertainty_nanos", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
-            { no: 3, name: "synced_at_agent_mono_nanos", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ }
+            { no: 3, name: "synced_at_agent_mono_nanos", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 4, name: "timeline_id", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<ClockMapping>): ClockMapping {
@@ -700,6 +707,7 @@ class ClockMapping$Type extends MessageType<ClockMapping> {
         message.offsetNanos = 0;
         message.uncertaintyNanos = 0;
         message.syncedAtAgentMonoNanos = 0;
+        message.timelineId = "";
         if (value !== undefined)
             reflectionMergePartial<ClockMapping>(this, message, value);
         return message;
@@ -717,6 +725,9 @@ class ClockMapping$Type extends MessageType<ClockMapping> {
                     break;
                 case /* int64 synced_at_agent_mono_nanos */ 3:
                     message.syncedAtAgentMonoNanos = reader.int64().toNumber();
+                    break;
+                case /* string timeline_id */ 4:
+                    message.timelineId = reader.string();
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -739,6 +750,9 @@ class ClockMapping$Type extends MessageType<ClockMapping> {
         /* int64 synced_at_agent_mono_nanos = 3; */
         if (message.syncedAtAgentMonoNanos !== 0)
             writer.tag(3, WireType.Varint).int64(message.syncedAtAgentMonoNanos);
+        /* string timeline_id = 4; */
+        if (message.timelineId !== "")
+            writer.tag(4, WireType.LengthDelimited).string(message.timelineId);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

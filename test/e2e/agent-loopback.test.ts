@@ -30,7 +30,7 @@ test('agent on loopback: hello, clock sync, single-member etcd, register workloa
   assert.equal(caps['etcd']?.available, true);
   assert.ok(caps['netem'], 'netem is reported either way');
 
-  const timeline = new Timeline();
+  const timeline = new Timeline('loopback');
   const session = new AgentSession(client, timeline, log, 10_000);
   t.after(() => session.close());
   await session.open();
