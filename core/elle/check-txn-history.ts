@@ -98,7 +98,8 @@ export function checkTxnHistory(history: readonly Op[], opts: ElleOptions): Elle
 /** As `checkTxnHistory`, from an already built `TxnHistory`. */
 export function checkTxns(h: TxnHistory, opts: ElleOptions): ElleReport {
   const findings = new Findings();
-  const edges = new EdgeList();
+  // Typically about one data edge per micro-op and a handful of process/real-time edges per transaction.
+  const edges = new EdgeList(h.mopF.length + 8 * h.n);
   const ctx: ExplainContext = { h };
   const warnings: string[] = [];
   if (h.model === 'list-append') {

@@ -32,10 +32,18 @@ export function relationName(bit: number): 'ww' | 'wr' | 'rw' | 'process' | 'rea
 
 /** A growable list of (from, to, relation) triples, stored in typed arrays. */
 export class EdgeList {
-  from = new Int32Array(1024);
-  to = new Int32Array(1024);
-  rel = new Uint8Array(1024);
+  from: Int32Array;
+  to: Int32Array;
+  rel: Uint8Array;
   size = 0;
+
+  /** `capacityHint`: expected number of edges; a good guess avoids regrowing large arrays. */
+  constructor(capacityHint = 1024) {
+    const cap = Math.max(16, Math.ceil(capacityHint));
+    this.from = new Int32Array(cap);
+    this.to = new Int32Array(cap);
+    this.rel = new Uint8Array(cap);
+  }
 
   /** Adds `from -rel-> to`; self-edges are dropped (a transaction never depends on itself). */
   add(from: number, to: number, rel: number): void {
@@ -48,7 +56,7 @@ export class EdgeList {
   }
 
   private grow(): void {
-    const cap = this.from.length * 2;
+    const cap = Math.ceil(this.from.length * 1.5);
     const f = new Int32Array(cap);
     f.set(this.from);
     this.from = f;
@@ -106,7 +114,7 @@ export function buildDependencyGraph(n: number, edges: EdgeList): DependencyGrap
     }
   }
   adjStart[n] = out;
-  return { n, adjStart, adjTo: to.slice(0, out), adjRel: rel.slice(0, out) };
+  return { n, adjStart, adjTo: to.subarray(0, out), adjRel: rel.subarray(0, out) };
 }
 
 /** Relation bits of the edge `from -> to`, or 0 when there is none. */

@@ -75,9 +75,16 @@ export function buildTxnHistory(history: readonly Op[], model: TxnModel): TxnHis
     mopValue: [],
     keys: [],
   };
-  let mopF = new Uint8Array(Math.max(16, n * 4));
-  let mopKey = new Int32Array(mopF.length);
-  const values = h.mopValue;
+  // Count micro-ops first so every array is allocated once, at its final size (fewer full GCs at scale).
+  let mopCount = 0;
+  for (const p of paired) {
+    const v = p.type === 'ok' ? p.value : p.invokeValue;
+    if (Array.isArray(v)) mopCount += v.length;
+  }
+  const mopF = new Uint8Array(mopCount);
+  const mopKey = new Int32Array(mopCount);
+  const values: unknown[] = new Array<unknown>(mopCount);
+  h.mopValue = values;
   const keyIds = new Map<Scalar, number>();
   const writeF = model === 'list-append' ? 'append' : 'w';
   let m = 0;
@@ -115,14 +122,6 @@ export function buildTxnHistory(history: readonly Op[], model: TxnModel): TxnHis
           line,
         );
       }
-      if (m === mopF.length) {
-        const f2 = new Uint8Array(m * 2);
-        f2.set(mopF);
-        mopF = f2;
-        const k2 = new Int32Array(m * 2);
-        k2.set(mopKey);
-        mopKey = k2;
-      }
       let k = keyIds.get(key);
       if (k === undefined) {
         k = h.keys.length;
@@ -131,13 +130,13 @@ export function buildTxnHistory(history: readonly Op[], model: TxnModel): TxnHis
       }
       mopF[m] = code;
       mopKey[m] = k;
-      values.push(code === READ && !ok ? null : v);
+      values[m] = code === READ && !ok ? null : v;
       m++;
     }
   }
   h.mopStart[n] = m;
-  h.mopF = mopF.subarray(0, m);
-  h.mopKey = mopKey.subarray(0, m);
+  h.mopF = mopF;
+  h.mopKey = mopKey;
   return h;
 }
 
