@@ -1,8 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { connect as tcpConnect } from 'node:net';
 import {
+  ClockAction,
   DbAction,
+  PartitionMode,
+  ProcessFaultAction,
   type AgentMessage,
+  type ClockFaultRequest,
+  type NodeFaultState,
+  type ProbeRequest,
+  type ProbeResult,
+  type ProcessFaultRequest,
   type ControllerMessage,
   type DbRequest,
   type DbResponse,
@@ -14,9 +23,9 @@ import { detectCapabilities } from './capabilities';
 import { MissingToolError } from './faults/iptables';
 import { monoNanos, type ClockMapper } from './clock';
 import type { Database } from './db/database';
-import { EtcdDatabase } from './db/etcd';
+import { createDatabase, isDbName, DB_NAMES } from './db/databases';
 import type { EventPublisher } from './event-publisher';
-import type { FaultManager } from './fault-manager';
+import { FaultRefusedError, type ClockRequest, type FaultManager, type NetworkMode, type ProcessAction } from './fault-manager';
 import { RegisterWorkload } from './workload/register-workload';
 import type { AgentConfig } from './config';
 
@@ -56,7 +65,7 @@ function unary<Req, Res>(
             ? err.code
             : err instanceof RangeError
               ? grpc.status.INVALID_ARGUMENT
-              : err instanceof MissingToolError
+              : err instanceof MissingToolError || err instanceof FaultRefusedError
                 ? grpc.status.FAILED_PRECONDITION
                 : grpc.status.INTERNAL;
         const message = err instanceof Error ? err.message : String(err);
@@ -107,12 +116,29 @@ export class AgentService {
             { dropFrom: req.dropFrom, loss: req.loss },
             req.maxDurationMs,
             protectedAddresses(call.getPeer(), this.config.natsUrl),
+            NETWORK_MODES[req.mode] ?? 'all',
           );
-          return { ok: true, message: 'applied', active: this.faults.active().map((e) => e.id) };
+          return this.#faultReply('applied');
         })(call, callback),
       heal: unary(log, async () => {
-        await this.faults.healAll('heal requested');
-        return { ok: true, message: 'healed', active: [] };
+        await this.faults.healAll('heal requested', { restartKilled: true });
+        return this.#faultReply('healed');
+      }),
+      processFault: unary(log, async (req: ProcessFaultRequest) => {
+        const action = PROCESS_ACTIONS[req.action];
+        if (!action) throw new RangeError(`Cannot apply process fault ${req.action}: unknown action`);
+        const message = await this.faults.processFault(action, req.faultId || `${action}-${Date.now()}`, Number(req.maxDurationMs));
+        return this.#faultReply(message);
+      }),
+      clockFault: unary(log, async (req: ClockFaultRequest) => {
+        const offset = await this.faults.clockFault(clockRequest(req), req.faultId || `clock-${Date.now()}`, Number(req.maxDurationMs));
+        return this.#faultReply(`clock offset ${offset} ms`);
+      }),
+      probe: unary(log, async (req: ProbeRequest) => {
+        const port = req.port || this.db?.peerPort;
+        if (!port) throw new FaultRefusedError('Cannot probe: no port given and no DB is set up on this node');
+        const results = await Promise.all(req.hosts.map((h) => probeTcp(h, port, req.timeoutMs || 1000)));
+        return { results, port };
       }),
       startWorkload: unary(log, async (req) => {
         if (!this.clock.synced) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'Cannot start workload: no clock sync yet; open a session first');
@@ -152,8 +178,32 @@ export class AgentService {
         workload: this.#workloadStatus(),
         dbState: this.db?.state() ?? 'not-set-up',
         activeFaults: this.faults.active().map((e) => e.id),
+        faults: this.#faultState(),
       })),
     };
+  }
+
+  #faultState(): NodeFaultState {
+    const s = this.faults.state();
+    return {
+      faults: s.faults.map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        appliedAtUnixMs: e.appliedAtMs,
+        expiresAtUnixMs: e.expiresAtMs,
+        detailJson: JSON.stringify(e.detail ?? null),
+      })),
+      clockOffsetMs: s.clockOffsetMs,
+      clockStrategy: s.clockStrategy,
+      db: s.db,
+      dbPid: s.dbPid,
+      dbProcessState: s.dbProcessState,
+    };
+  }
+
+  #faultReply(message: string): { ok: boolean; message: string; active: string[]; state: NodeFaultState } {
+    const state = this.#faultState();
+    return { ok: true, message, active: state.faults.map((f) => f.id), state };
   }
 
   #workloadStatus(): WorkloadStatus {
@@ -200,7 +250,7 @@ export class AgentService {
   async #leaseExpired(): Promise<void> {
     this.log.warn({ leaseMs: this.#leaseMs }, 'controller lease expired, healing and stopping the workload');
     try {
-      await this.faults.healAll('lease expired');
+      await this.faults.healAll('lease expired', { restartKilled: true });
       await this.workload?.stop();
     } catch (err) {
       this.log.error({ err }, 'heal after lease expiry failed');
@@ -208,15 +258,38 @@ export class AgentService {
   }
 
   async #db(req: DbRequest): Promise<DbResponse> {
-    if (req.db !== 'etcd') throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot manage db "${req.db}": this agent knows etcd`);
-    // FAULTLINE_ETCD_BIN points at another etcd build (and lets tests stand in a missing one).
-    if (!this.db) this.db = new EtcdDatabase(this.config.dataDir, process.env['FAULTLINE_ETCD_BIN'] ?? 'etcd');
+    const name = req.db;
+    if (!isDbName(name)) throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot manage db "${req.db}": this agent knows ${DB_NAMES.join(', ')}`);
+    if (this.db && this.db.name !== name) {
+      if (req.action === DbAction.CHECK) {
+        const problem = await createDatabase(name, this.config.dataDir).installProblem();
+        return { ok: problem === undefined, message: problem ?? 'installed', pid: 0, logs: new Uint8Array(), state: problem ? 'not-installed' : 'not-set-up', primary: false, primaryKnown: false };
+      }
+      if (req.action !== DbAction.SETUP) {
+        throw new RpcError(grpc.status.FAILED_PRECONDITION, `Cannot run ${DbAction[req.action] ?? req.action} on ${name}: this node runs ${this.db.name}`);
+      }
+      await this.db.teardown(); // one DB member per node: setting up another one replaces it
+      this.db = undefined;
+    }
+    if (!this.db) this.db = createDatabase(name, this.config.dataDir);
     const db = this.db;
-    const reply = (message: string): DbResponse => ({ ok: true, message, pid: db.pid() ?? 0, logs: new Uint8Array(), state: db.state() });
+    const reply = (message: string): DbResponse => ({
+      ok: true,
+      message,
+      pid: db.pid() ?? 0,
+      logs: new Uint8Array(),
+      state: db.state(),
+      primary: false,
+      primaryKnown: false,
+    });
     switch (req.action) {
       case DbAction.CHECK: {
         const problem = await db.installProblem();
-        return { ok: problem === undefined, message: problem ?? 'installed', pid: 0, logs: new Uint8Array(), state: problem ? 'not-installed' : db.state() };
+        return { ...reply(problem ?? 'installed'), ok: problem === undefined, pid: 0, state: problem ? 'not-installed' : db.state() };
+      }
+      case DbAction.PRIMARY: {
+        const primary = await db.isPrimary();
+        return { ...reply(primary === undefined ? `${db.name} cannot name its primary` : primary ? 'primary' : 'not primary'), primary: primary === true, primaryKnown: primary !== undefined };
       }
       case DbAction.SETUP: {
         const self = req.members.find((m) => m.node === this.config.node);
@@ -234,13 +307,10 @@ export class AgentService {
         await db.kill();
         return reply('killed');
       case DbAction.PAUSE:
-        this.faults.notePause(`pause-${Date.now()}`, 0);
-        db.pause();
-        return reply('paused');
+        // Journaled like a pause fault, so that any heal (and a restarted agent) resumes it.
+        return reply(await this.faults.processFault('pause', `pause-${Date.now()}`, 0));
       case DbAction.RESUME:
-        db.resume();
-        this.faults.noteResume();
-        return reply('resumed');
+        return reply(await this.faults.processFault('resume', `resume-${Date.now()}`, 0));
       case DbAction.TEARDOWN:
         await this.workload?.stop();
         await db.teardown();
@@ -251,4 +321,51 @@ export class AgentService {
         throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot run db action ${req.action}`);
     }
   }
+}
+
+const NETWORK_MODES: Record<number, NetworkMode> = {
+  [PartitionMode.REPLACE_ALL]: 'all',
+  [PartitionMode.DROP_ONLY]: 'drop',
+  [PartitionMode.LOSS_ONLY]: 'loss',
+};
+
+const PROCESS_ACTIONS: Record<number, ProcessAction> = {
+  [ProcessFaultAction.KILL]: 'kill',
+  [ProcessFaultAction.PAUSE]: 'pause',
+  [ProcessFaultAction.RESUME]: 'resume',
+  [ProcessFaultAction.RESTART]: 'restart',
+  [ProcessFaultAction.START]: 'start',
+};
+
+/** Translates the wire request; the strategy must be named, never assumed. */
+function clockRequest(req: ClockFaultRequest): ClockRequest {
+  const strategy = req.strategy;
+  if (strategy !== 'faketime' && strategy !== 'system') {
+    throw new RangeError(`Cannot apply a clock fault: strategy must be faketime or system (got "${strategy}")`);
+  }
+  switch (req.action) {
+    case ClockAction.BUMP:
+      return { action: 'bump', strategy, offsetMs: Number(req.offsetMs) };
+    case ClockAction.STROBE:
+      return { action: 'strobe', strategy, aMs: Number(req.strobeAMs), bMs: Number(req.strobeBMs), periodMs: Number(req.periodMs) };
+    case ClockAction.RESET:
+      return { action: 'reset', strategy };
+    default:
+      throw new RangeError(`Cannot apply clock fault ${req.action}: unknown action`);
+  }
+}
+
+/** One TCP connection attempt from this node: ok when it connects within `timeoutMs`. */
+function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const finish = (ok: boolean, error: string): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ host, ok, error });
+    };
+    const timer = setTimeout(() => finish(false, `timeout after ${timeoutMs} ms`), timeoutMs);
+    socket.once('connect', () => finish(true, ''));
+    socket.once('error', (err: NodeJS.ErrnoException) => finish(false, err.code ?? err.message));
+  });
 }

@@ -12,7 +12,7 @@ import { agentServiceDefinition } from '../proto/gen/agent.grpc-server';
 import { AgentService } from './agent-service';
 import { ClockMapper } from './clock';
 import type { AgentConfig } from './config';
-import { EtcdDatabase } from './db/etcd';
+import { reapOrphans } from './db/databases';
 import { EventPublisher } from './event-publisher';
 import { FaultJournal } from './fault-journal';
 import { FaultManager } from './fault-manager';
@@ -21,14 +21,20 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   mkdirSync(config.dataDir, { recursive: true });
   const journal = new FaultJournal(join(config.dataDir, 'faults.json'));
   let service: AgentService | undefined;
-  const faults = new FaultManager(journal, () => service?.db, log.child({ component: 'faults' }), config.maxFaultDurationMs);
+  const faults = new FaultManager(
+    journal,
+    () => service?.db,
+    log.child({ component: 'faults' }),
+    config.maxFaultDurationMs,
+    join(config.dataDir, 'faketime'),
+  );
 
-  // A previous agent process may have died with faults applied or a DB member running: undo both first.
+  // A previous agent process may have died with faults applied or a DB member running: undo both first
+  // (partitions, loss, clock offsets, and SIGCONT for a journaled pause before its process is reaped).
   const leftovers = journal.read();
   await faults.healAll('agent start');
   if (leftovers.length > 0) log.warn({ healed: leftovers.map((e) => e.id) }, 'healed faults left by a previous agent');
-  const orphan = new EtcdDatabase(config.dataDir).reapOrphan();
-  if (orphan !== undefined) log.warn({ pid: orphan }, 'killed a DB member left by a previous agent');
+  for (const orphan of reapOrphans(config.dataDir)) log.warn(orphan, 'killed a DB member left by a previous agent');
 
   const nc = await connect({
     servers: config.natsUrl,

@@ -1,10 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** The kinds of fault an agent applies; at most one entry of each kind is active at a time. */
+export type FaultKind = 'partition' | 'loss' | 'pause' | 'kill' | 'clock';
+
 /** One fault the agent has applied (or is about to apply) and must undo. */
 export interface JournalEntry {
   id: string;
-  kind: 'partition' | 'loss' | 'pause';
+  kind: FaultKind;
+  /** What an undo needs (addresses, the paused pid and its command marker, the clock's timestamp file, ...). */
   detail: unknown;
   appliedAtMs: number;
   /** Wall-clock deadline after which the agent heals it on its own. */
@@ -31,8 +35,9 @@ export class FaultJournal {
     }
   }
 
+  /** Records `entry`, replacing any entry with its id or of its kind (a new fault of a kind replaces the old). */
   add(entry: JournalEntry): void {
-    this.#write([...this.read().filter((e) => e.id !== entry.id), entry]);
+    this.#write([...this.read().filter((e) => e.id !== entry.id && e.kind !== entry.kind), entry]);
   }
 
   remove(predicate: (e: JournalEntry) => boolean): void {

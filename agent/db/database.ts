@@ -14,6 +14,15 @@ export interface DbSetupSpec {
 
 export type DbState = 'not-installed' | 'not-set-up' | 'stopped' | 'running' | 'paused';
 
+/**
+ * How a clock fault can reach this DB's process: through libfaketime and its timestamp file, or not at all (Go
+ * programs read the clock without libc), with the reason to show the user.
+ */
+export type ClockReach = { faketime: true; timestampFile: string } | { faketime: false; reason: string };
+
+/** Set in every managed DB process's environment (value: the module name), so leftovers can be recognised. */
+export const DB_MARKER_ENV = 'FAULTLINE_DB';
+
 export interface Database {
   readonly name: string;
   /** Returns undefined when installed, else what to install. */
@@ -30,4 +39,13 @@ export interface Database {
   pid(): number | undefined;
   /** Client endpoint of this member, e.g. http://10.250.87.11:2379. */
   clientEndpoint(): string | undefined;
+  /** The port its peers reach it on; a heal is verified by connecting to it from every other node. */
+  readonly peerPort: number;
+  /** Text its command line always contains: a pid from a journal is only signalled while it still matches. */
+  readonly commandMarker: string;
+  clockReach(): ClockReach;
+  /** Whether this member is the primary right now (etcd: the raft leader); undefined when the module cannot tell. */
+  isPrimary(): Promise<boolean | undefined>;
+  /** Kills a member left behind by a previous agent process that crashed; returns its pid. */
+  reapOrphan(): number | undefined;
 }

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Database, DbSetupSpec, DbState } from './database';
+import { GO_CLOCK_REFUSAL } from '../faults/clock-faketime';
+import { DB_MARKER_ENV, type ClockReach, type Database, type DbSetupSpec, type DbState } from './database';
 import { ManagedProcess } from './managed-process';
 import { killStalePid, writePidFile } from './pid-file';
 
@@ -17,6 +18,8 @@ export const ETCD_PEER_PORT = 2380;
  */
 export class EtcdDatabase implements Database {
   readonly name = 'etcd';
+  readonly peerPort = ETCD_PEER_PORT;
+  readonly commandMarker = 'etcd';
   #proc: ManagedProcess | undefined;
   #spec: DbSetupSpec | undefined;
 
@@ -70,7 +73,7 @@ export class EtcdDatabase implements Database {
         '--snapshot-count', '10000',
         '--log-outputs', 'stderr',
       ],
-      env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env['ETCD_UNSUPPORTED_ARCH'] ?? '' },
+      env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env['ETCD_UNSUPPORTED_ARCH'] ?? '', [DB_MARKER_ENV]: 'etcd' },
       logFile: join(this.dataDir, 'etcd.log'),
       stopGraceMs: 10_000,
     });
@@ -123,6 +126,24 @@ export class EtcdDatabase implements Database {
 
   clientEndpoint(): string | undefined {
     return this.#spec ? `http://${this.#spec.address}:${ETCD_CLIENT_PORT}` : undefined;
+  }
+
+  clockReach(): ClockReach {
+    return { faketime: false, reason: `etcd ${GO_CLOCK_REFUSAL}` };
+  }
+
+  /** Asks the local member's maintenance status API whether it is the leader; false when it does not answer. */
+  async isPrimary(): Promise<boolean | undefined> {
+    const endpoint = this.clientEndpoint();
+    if (endpoint === undefined || this.state() !== 'running') return false;
+    try {
+      const res = await fetch(`${endpoint}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
+      if (!res.ok) return false;
+      const status = (await res.json()) as { header?: { member_id?: string }; leader?: string };
+      return status.leader !== undefined && status.leader === status.header?.member_id;
+    } catch {
+      return false; // a member that cannot answer (paused, partitioned from us, starting) is not acting as primary
+    }
   }
 
   /** Kills a member left behind by a previous agent process that crashed. */

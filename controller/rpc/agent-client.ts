@@ -1,6 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import {
+  ClockAction,
   DbAction,
+  PartitionMode,
+  ProcessFaultAction,
+  type ProbeResponse,
   type DbResponse,
   type FaultResponse,
   type HelloResponse,
@@ -53,10 +57,53 @@ export class AgentClient {
     );
   }
 
-  partition(dropFrom: string[], loss: LossRule[], faultId: string, maxDurationMs: number, timeoutMs = 5000): Promise<FaultResponse> {
-    return this.#call('apply a partition', timeoutMs, (opts, cb) =>
-      this.raw.partition({ dropFrom, loss, faultId, maxDurationMs }, opts, cb),
+  /** `mode` 'drop' replaces only the drop set and 'loss' only the loss rules; 'all' (default) both. */
+  partition(dropFrom: string[], loss: LossRule[], faultId: string, maxDurationMs: number, timeoutMs = 5000, mode: 'all' | 'drop' | 'loss' = 'all'): Promise<FaultResponse> {
+    const wireMode = { all: PartitionMode.REPLACE_ALL, drop: PartitionMode.DROP_ONLY, loss: PartitionMode.LOSS_ONLY }[mode];
+    return this.#call(mode === 'loss' ? 'apply packet loss' : 'apply a partition', timeoutMs, (opts, cb) =>
+      this.raw.partition({ dropFrom, loss, faultId, maxDurationMs, mode: wireMode }, opts, cb),
     );
+  }
+
+  /** kill -9, pause, resume, restart or start this node's DB member. */
+  processFault(action: 'kill' | 'pause' | 'resume' | 'restart' | 'start', faultId: string, maxDurationMs: number, timeoutMs = 30_000): Promise<FaultResponse> {
+    const wire = {
+      kill: ProcessFaultAction.KILL,
+      pause: ProcessFaultAction.PAUSE,
+      resume: ProcessFaultAction.RESUME,
+      restart: ProcessFaultAction.RESTART,
+      start: ProcessFaultAction.START,
+    }[action];
+    return this.#call(`${action} the DB`, timeoutMs, (opts, cb) => this.raw.processFault({ action: wire, faultId, maxDurationMs }, opts, cb));
+  }
+
+  /** Bumps, strobes or resets the clock of this node's DB process (faketime) or of the node (system). */
+  clockFault(
+    req:
+      | { action: 'bump'; offsetMs: number }
+      | { action: 'strobe'; aMs: number; bMs: number; periodMs: number }
+      | { action: 'reset' },
+    strategy: 'faketime' | 'system',
+    faultId: string,
+    maxDurationMs: number,
+    timeoutMs = 15_000,
+  ): Promise<FaultResponse> {
+    const wire = {
+      action: { bump: ClockAction.BUMP, strobe: ClockAction.STROBE, reset: ClockAction.RESET }[req.action],
+      strategy,
+      offsetMs: req.action === 'bump' ? req.offsetMs : 0,
+      strobeAMs: req.action === 'strobe' ? req.aMs : 0,
+      strobeBMs: req.action === 'strobe' ? req.bMs : 0,
+      periodMs: req.action === 'strobe' ? req.periodMs : 0,
+      faultId,
+      maxDurationMs,
+    };
+    return this.#call(`${req.action} the clock`, timeoutMs, (opts, cb) => this.raw.clockFault(wire, opts, cb));
+  }
+
+  /** Asks the agent to TCP-connect to each host (on `port`, or its DB's peer port when 0). */
+  probe(hosts: string[], port: number, probeTimeoutMs: number, timeoutMs = probeTimeoutMs + 5000): Promise<ProbeResponse> {
+    return this.#call('probe its peers', timeoutMs, (opts, cb) => this.raw.probe({ hosts, port, timeoutMs: probeTimeoutMs }, opts, cb));
   }
 
   heal(timeoutMs = 5000): Promise<FaultResponse> {

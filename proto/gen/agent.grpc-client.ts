@@ -11,6 +11,10 @@ import type { StatusRequest } from "./agent";
 import type { StopWorkloadRequest } from "./agent";
 import type { WorkloadStatus } from "./agent";
 import type { StartWorkloadRequest } from "./agent";
+import type { ProbeResponse } from "./agent";
+import type { ProbeRequest } from "./agent";
+import type { ClockFaultRequest } from "./agent";
+import type { ProcessFaultRequest } from "./agent";
 import type { HealRequest } from "./agent";
 import type { FaultResponse } from "./agent";
 import type { PartitionRequest } from "./agent";
@@ -68,6 +72,33 @@ export interface IAgentServiceClient {
     heal(input: HealRequest, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
     heal(input: HealRequest, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
     heal(input: HealRequest, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    /**
+     * Process faults on this node's DB member (kill -9, SIGSTOP, SIGCONT, kill -9 then start), journaled first.
+     *
+     * @generated from protobuf rpc: ProcessFault
+     */
+    processFault(input: ProcessFaultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    processFault(input: ProcessFaultRequest, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    processFault(input: ProcessFaultRequest, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    processFault(input: ProcessFaultRequest, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    /**
+     * Clock faults on this node's DB member (libfaketime offset) or on the node itself (system clock, VMs only).
+     *
+     * @generated from protobuf rpc: ClockFault
+     */
+    clockFault(input: ClockFaultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    clockFault(input: ClockFaultRequest, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    clockFault(input: ClockFaultRequest, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    clockFault(input: ClockFaultRequest, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    /**
+     * TCP-connects from this node to each target: how the controller verifies that a heal took effect.
+     *
+     * @generated from protobuf rpc: Probe
+     */
+    probe(input: ProbeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: ProbeResponse) => void): grpc.ClientUnaryCall;
+    probe(input: ProbeRequest, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, value?: ProbeResponse) => void): grpc.ClientUnaryCall;
+    probe(input: ProbeRequest, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: ProbeResponse) => void): grpc.ClientUnaryCall;
+    probe(input: ProbeRequest, callback: (err: grpc.ServiceError | null, value?: ProbeResponse) => void): grpc.ClientUnaryCall;
     /**
      * Client workload: the agent runs operations against its local DB member and publishes events to NATS.
      *
@@ -147,26 +178,53 @@ export class AgentServiceClient extends grpc.Client implements IAgentServiceClie
         return this.makeUnaryRequest<HealRequest, FaultResponse>(`/${AgentService.typeName}/${method.name}`, (value: HealRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): FaultResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
+     * Process faults on this node's DB member (kill -9, SIGSTOP, SIGCONT, kill -9 then start), journaled first.
+     *
+     * @generated from protobuf rpc: ProcessFault
+     */
+    processFault(input: ProcessFaultRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: FaultResponse) => void)): grpc.ClientUnaryCall {
+        const method = AgentService.methods[5];
+        return this.makeUnaryRequest<ProcessFaultRequest, FaultResponse>(`/${AgentService.typeName}/${method.name}`, (value: ProcessFaultRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): FaultResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
+    }
+    /**
+     * Clock faults on this node's DB member (libfaketime offset) or on the node itself (system clock, VMs only).
+     *
+     * @generated from protobuf rpc: ClockFault
+     */
+    clockFault(input: ClockFaultRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: FaultResponse) => void)): grpc.ClientUnaryCall {
+        const method = AgentService.methods[6];
+        return this.makeUnaryRequest<ClockFaultRequest, FaultResponse>(`/${AgentService.typeName}/${method.name}`, (value: ClockFaultRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): FaultResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
+    }
+    /**
+     * TCP-connects from this node to each target: how the controller verifies that a heal took effect.
+     *
+     * @generated from protobuf rpc: Probe
+     */
+    probe(input: ProbeRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: ProbeResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: ProbeResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: ProbeResponse) => void)): grpc.ClientUnaryCall {
+        const method = AgentService.methods[7];
+        return this.makeUnaryRequest<ProbeRequest, ProbeResponse>(`/${AgentService.typeName}/${method.name}`, (value: ProbeRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): ProbeResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
+    }
+    /**
      * Client workload: the agent runs operations against its local DB member and publishes events to NATS.
      *
      * @generated from protobuf rpc: StartWorkload
      */
     startWorkload(input: StartWorkloadRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), callback?: ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[5];
+        const method = AgentService.methods[8];
         return this.makeUnaryRequest<StartWorkloadRequest, WorkloadStatus>(`/${AgentService.typeName}/${method.name}`, (value: StartWorkloadRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): WorkloadStatus => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
      * @generated from protobuf rpc: StopWorkload
      */
     stopWorkload(input: StopWorkloadRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), callback?: ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[6];
+        const method = AgentService.methods[9];
         return this.makeUnaryRequest<StopWorkloadRequest, WorkloadStatus>(`/${AgentService.typeName}/${method.name}`, (value: StopWorkloadRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): WorkloadStatus => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
      * @generated from protobuf rpc: Status
      */
     status(input: StatusRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: StatusResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: StatusResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: StatusResponse) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[7];
+        const method = AgentService.methods[10];
         return this.makeUnaryRequest<StatusRequest, StatusResponse>(`/${AgentService.typeName}/${method.name}`, (value: StatusRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): StatusResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
 }

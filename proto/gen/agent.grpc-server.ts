@@ -8,6 +8,10 @@ import { StatusRequest } from "./agent";
 import { StopWorkloadRequest } from "./agent";
 import { WorkloadStatus } from "./agent";
 import { StartWorkloadRequest } from "./agent";
+import { ProbeResponse } from "./agent";
+import { ProbeRequest } from "./agent";
+import { ClockFaultRequest } from "./agent";
+import { ProcessFaultRequest } from "./agent";
 import { HealRequest } from "./agent";
 import { FaultResponse } from "./agent";
 import { PartitionRequest } from "./agent";
@@ -52,6 +56,24 @@ export interface IAgentService extends grpc.UntypedServiceImplementation {
      * @generated from protobuf rpc: Heal
      */
     heal: grpc.handleUnaryCall<HealRequest, FaultResponse>;
+    /**
+     * Process faults on this node's DB member (kill -9, SIGSTOP, SIGCONT, kill -9 then start), journaled first.
+     *
+     * @generated from protobuf rpc: ProcessFault
+     */
+    processFault: grpc.handleUnaryCall<ProcessFaultRequest, FaultResponse>;
+    /**
+     * Clock faults on this node's DB member (libfaketime offset) or on the node itself (system clock, VMs only).
+     *
+     * @generated from protobuf rpc: ClockFault
+     */
+    clockFault: grpc.handleUnaryCall<ClockFaultRequest, FaultResponse>;
+    /**
+     * TCP-connects from this node to each target: how the controller verifies that a heal took effect.
+     *
+     * @generated from protobuf rpc: Probe
+     */
+    probe: grpc.handleUnaryCall<ProbeRequest, ProbeResponse>;
     /**
      * Client workload: the agent runs operations against its local DB member and publishes events to NATS.
      *
@@ -128,6 +150,36 @@ export const agentServiceDefinition: grpc.ServiceDefinition<IAgentService> = {
         requestDeserialize: bytes => HealRequest.fromBinary(bytes),
         responseSerialize: value => Buffer.from(FaultResponse.toBinary(value)),
         requestSerialize: value => Buffer.from(HealRequest.toBinary(value))
+    },
+    processFault: {
+        path: "/faultline.v1.AgentService/ProcessFault",
+        originalName: "ProcessFault",
+        requestStream: false,
+        responseStream: false,
+        responseDeserialize: bytes => FaultResponse.fromBinary(bytes),
+        requestDeserialize: bytes => ProcessFaultRequest.fromBinary(bytes),
+        responseSerialize: value => Buffer.from(FaultResponse.toBinary(value)),
+        requestSerialize: value => Buffer.from(ProcessFaultRequest.toBinary(value))
+    },
+    clockFault: {
+        path: "/faultline.v1.AgentService/ClockFault",
+        originalName: "ClockFault",
+        requestStream: false,
+        responseStream: false,
+        responseDeserialize: bytes => FaultResponse.fromBinary(bytes),
+        requestDeserialize: bytes => ClockFaultRequest.fromBinary(bytes),
+        responseSerialize: value => Buffer.from(FaultResponse.toBinary(value)),
+        requestSerialize: value => Buffer.from(ClockFaultRequest.toBinary(value))
+    },
+    probe: {
+        path: "/faultline.v1.AgentService/Probe",
+        originalName: "Probe",
+        requestStream: false,
+        responseStream: false,
+        responseDeserialize: bytes => ProbeResponse.fromBinary(bytes),
+        requestDeserialize: bytes => ProbeRequest.fromBinary(bytes),
+        responseSerialize: value => Buffer.from(ProbeResponse.toBinary(value)),
+        requestSerialize: value => Buffer.from(ProbeRequest.toBinary(value))
     },
     startWorkload: {
         path: "/faultline.v1.AgentService/StartWorkload",

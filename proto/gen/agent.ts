@@ -230,6 +230,14 @@ export interface DbResponse {
      * @generated from protobuf field: string state = 5
      */
     state: string; // not-installed, stopped, running, paused
+    /**
+     * @generated from protobuf field: bool primary = 6
+     */
+    primary: boolean; // for PRIMARY
+    /**
+     * @generated from protobuf field: bool primary_known = 7
+     */
+    primaryKnown: boolean; // false when the DB module cannot name its primary
 }
 /**
  * @generated from protobuf message faultline.v1.PartitionRequest
@@ -251,6 +259,10 @@ export interface PartitionRequest {
      * @generated from protobuf field: int64 max_duration_ms = 4
      */
     maxDurationMs: number; // the agent heals on its own after this
+    /**
+     * @generated from protobuf field: faultline.v1.PartitionMode mode = 5
+     */
+    mode: PartitionMode;
 }
 /**
  * @generated from protobuf message faultline.v1.LossRule
@@ -286,6 +298,165 @@ export interface FaultResponse {
      * @generated from protobuf field: repeated string active = 3
      */
     active: string[]; // faults active after the call
+    /**
+     * @generated from protobuf field: faultline.v1.NodeFaultState state = 4
+     */
+    state?: NodeFaultState; // this node after the call
+}
+/**
+ * @generated from protobuf message faultline.v1.ProcessFaultRequest
+ */
+export interface ProcessFaultRequest {
+    /**
+     * @generated from protobuf field: faultline.v1.ProcessFaultAction action = 1
+     */
+    action: ProcessFaultAction;
+    /**
+     * @generated from protobuf field: string fault_id = 2
+     */
+    faultId: string;
+    /**
+     * @generated from protobuf field: int64 max_duration_ms = 3
+     */
+    maxDurationMs: number;
+}
+/**
+ * @generated from protobuf message faultline.v1.ClockFaultRequest
+ */
+export interface ClockFaultRequest {
+    /**
+     * @generated from protobuf field: faultline.v1.ClockAction action = 1
+     */
+    action: ClockAction;
+    /**
+     * @generated from protobuf field: string strategy = 2
+     */
+    strategy: string; // faketime (the DB process under libfaketime) | system (the node's clock)
+    /**
+     * @generated from protobuf field: int64 offset_ms = 3
+     */
+    offsetMs: number; // BUMP
+    /**
+     * @generated from protobuf field: int64 strobe_a_ms = 4
+     */
+    strobeAMs: number; // STROBE
+    /**
+     * @generated from protobuf field: int64 strobe_b_ms = 5
+     */
+    strobeBMs: number;
+    /**
+     * @generated from protobuf field: int64 period_ms = 6
+     */
+    periodMs: number;
+    /**
+     * @generated from protobuf field: string fault_id = 7
+     */
+    faultId: string;
+    /**
+     * @generated from protobuf field: int64 max_duration_ms = 8
+     */
+    maxDurationMs: number; // the offset returns to zero on its own after this (a strobe's duration)
+}
+/**
+ * @generated from protobuf message faultline.v1.ProbeRequest
+ */
+export interface ProbeRequest {
+    /**
+     * @generated from protobuf field: repeated string hosts = 1
+     */
+    hosts: string[]; // addresses to connect to
+    /**
+     * @generated from protobuf field: uint32 port = 2
+     */
+    port: number; // 0: this node's DB peer port
+    /**
+     * @generated from protobuf field: uint32 timeout_ms = 3
+     */
+    timeoutMs: number;
+}
+/**
+ * @generated from protobuf message faultline.v1.ProbeResult
+ */
+export interface ProbeResult {
+    /**
+     * @generated from protobuf field: string host = 1
+     */
+    host: string;
+    /**
+     * @generated from protobuf field: bool ok = 2
+     */
+    ok: boolean; // connected
+    /**
+     * @generated from protobuf field: string error = 3
+     */
+    error: string; // timeout, refused, ...
+}
+/**
+ * @generated from protobuf message faultline.v1.ProbeResponse
+ */
+export interface ProbeResponse {
+    /**
+     * @generated from protobuf field: repeated faultline.v1.ProbeResult results = 1
+     */
+    results: ProbeResult[];
+    /**
+     * @generated from protobuf field: uint32 port = 2
+     */
+    port: number;
+}
+/**
+ * @generated from protobuf message faultline.v1.ActiveFault
+ */
+export interface ActiveFault {
+    /**
+     * @generated from protobuf field: string id = 1
+     */
+    id: string;
+    /**
+     * @generated from protobuf field: string kind = 2
+     */
+    kind: string; // partition, loss, pause, kill, clock
+    /**
+     * @generated from protobuf field: int64 applied_at_unix_ms = 3
+     */
+    appliedAtUnixMs: number;
+    /**
+     * @generated from protobuf field: int64 expires_at_unix_ms = 4
+     */
+    expiresAtUnixMs: number;
+    /**
+     * @generated from protobuf field: string detail_json = 5
+     */
+    detailJson: string;
+}
+/**
+ * @generated from protobuf message faultline.v1.NodeFaultState
+ */
+export interface NodeFaultState {
+    /**
+     * @generated from protobuf field: repeated faultline.v1.ActiveFault faults = 1
+     */
+    faults: ActiveFault[];
+    /**
+     * @generated from protobuf field: int64 clock_offset_ms = 2
+     */
+    clockOffsetMs: number; // the DB process's clock offset (faketime) or the node's (system)
+    /**
+     * @generated from protobuf field: string clock_strategy = 3
+     */
+    clockStrategy: string; // faketime, system, or empty when no offset was ever applied
+    /**
+     * @generated from protobuf field: string db = 4
+     */
+    db: string; // the DB module in use, empty when none is set up
+    /**
+     * @generated from protobuf field: int32 db_pid = 5
+     */
+    dbPid: number;
+    /**
+     * @generated from protobuf field: string db_process_state = 6
+     */
+    dbProcessState: string; // from /proc/<pid>/stat: R, S, D, T (stopped), ... ; empty when not running
 }
 /**
  * @generated from protobuf message faultline.v1.StartWorkloadRequest
@@ -403,6 +574,10 @@ export interface StatusResponse {
      * @generated from protobuf field: repeated string active_faults = 4
      */
     activeFaults: string[];
+    /**
+     * @generated from protobuf field: faultline.v1.NodeFaultState faults = 5
+     */
+    faults?: NodeFaultState;
 }
 /**
  * @generated from protobuf enum faultline.v1.DbAction
@@ -463,7 +638,102 @@ export enum DbAction {
      *
      * @generated from protobuf enum value: DB_ACTION_LOGS = 9;
      */
-    LOGS = 9
+    LOGS = 9,
+    /**
+     * is this member the primary right now (etcd: the leader)? answer in DbResponse.primary
+     *
+     * @generated from protobuf enum value: DB_ACTION_PRIMARY = 10;
+     */
+    PRIMARY = 10
+}
+/**
+ * @generated from protobuf enum faultline.v1.PartitionMode
+ */
+export enum PartitionMode {
+    /**
+     * drop_from and loss both replace what is applied
+     *
+     * @generated from protobuf enum value: PARTITION_MODE_REPLACE_ALL = 0;
+     */
+    REPLACE_ALL = 0,
+    /**
+     * drop_from replaces the drop set; loss rules stay as they are
+     *
+     * @generated from protobuf enum value: PARTITION_MODE_DROP_ONLY = 1;
+     */
+    DROP_ONLY = 1,
+    /**
+     * loss replaces the loss rules; the drop set stays as it is
+     *
+     * @generated from protobuf enum value: PARTITION_MODE_LOSS_ONLY = 2;
+     */
+    LOSS_ONLY = 2
+}
+/**
+ * @generated from protobuf enum faultline.v1.ProcessFaultAction
+ */
+export enum ProcessFaultAction {
+    /**
+     * @generated from protobuf enum value: PROCESS_FAULT_ACTION_UNSPECIFIED = 0;
+     */
+    UNSPECIFIED = 0,
+    /**
+     * SIGKILL the DB member's process group; heal restarts it
+     *
+     * @generated from protobuf enum value: PROCESS_FAULT_ACTION_KILL = 1;
+     */
+    KILL = 1,
+    /**
+     * SIGSTOP; heal (or max_duration_ms) sends SIGCONT
+     *
+     * @generated from protobuf enum value: PROCESS_FAULT_ACTION_PAUSE = 2;
+     */
+    PAUSE = 2,
+    /**
+     * SIGCONT, ends a pause
+     *
+     * @generated from protobuf enum value: PROCESS_FAULT_ACTION_RESUME = 3;
+     */
+    RESUME = 3,
+    /**
+     * SIGKILL, then start again (a new pid)
+     *
+     * @generated from protobuf enum value: PROCESS_FAULT_ACTION_RESTART = 4;
+     */
+    RESTART = 4,
+    /**
+     * start a killed member again, ends a kill
+     *
+     * @generated from protobuf enum value: PROCESS_FAULT_ACTION_START = 5;
+     */
+    START = 5
+}
+/**
+ * @generated from protobuf enum faultline.v1.ClockAction
+ */
+export enum ClockAction {
+    /**
+     * @generated from protobuf enum value: CLOCK_ACTION_UNSPECIFIED = 0;
+     */
+    UNSPECIFIED = 0,
+    /**
+     * add offset_ms to the current offset, in one jump
+     *
+     * @generated from protobuf enum value: CLOCK_ACTION_BUMP = 1;
+     */
+    BUMP = 1,
+    /**
+     * flip between strobe_a_ms and strobe_b_ms every period_ms
+     *
+     * @generated from protobuf enum value: CLOCK_ACTION_STROBE = 2;
+     */
+    STROBE = 2,
+    /**
+     * offset back to zero
+     *
+     * @generated from protobuf enum value: CLOCK_ACTION_RESET = 3;
+     */
+    RESET = 3
 }
 // @generated message type with reflection information, may provide speed optimized methods
 class HelloRequest$Type extends MessageType<HelloRequest> {
@@ -1137,7 +1407,9 @@ class DbResponse$Type extends MessageType<DbResponse> {
             { no: 2, name: "message", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
             { no: 3, name: "pid", kind: "scalar", T: 5 /*ScalarType.INT32*/ },
             { no: 4, name: "logs", kind: "scalar", T: 12 /*ScalarType.BYTES*/ },
-            { no: 5, name: "state", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
+            { no: 5, name: "state", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 6, name: "primary", kind: "scalar", T: 8 /*ScalarType.BOOL*/ },
+            { no: 7, name: "primary_known", kind: "scalar", T: 8 /*ScalarType.BOOL*/ }
         ]);
     }
     create(value?: PartialMessage<DbResponse>): DbResponse {
@@ -1147,6 +1419,8 @@ class DbResponse$Type extends MessageType<DbResponse> {
         message.pid = 0;
         message.logs = new Uint8Array(0);
         message.state = "";
+        message.primary = false;
+        message.primaryKnown = false;
         if (value !== undefined)
             reflectionMergePartial<DbResponse>(this, message, value);
         return message;
@@ -1170,6 +1444,12 @@ class DbResponse$Type extends MessageType<DbResponse> {
                     break;
                 case /* string state */ 5:
                     message.state = reader.string();
+                    break;
+                case /* bool primary */ 6:
+                    message.primary = reader.bool();
+                    break;
+                case /* bool primary_known */ 7:
+                    message.primaryKnown = reader.bool();
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -1198,6 +1478,12 @@ class DbResponse$Type extends MessageType<DbResponse> {
         /* string state = 5; */
         if (message.state !== "")
             writer.tag(5, WireType.LengthDelimited).string(message.state);
+        /* bool primary = 6; */
+        if (message.primary !== false)
+            writer.tag(6, WireType.Varint).bool(message.primary);
+        /* bool primary_known = 7; */
+        if (message.primaryKnown !== false)
+            writer.tag(7, WireType.Varint).bool(message.primaryKnown);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -1215,7 +1501,8 @@ class PartitionRequest$Type extends MessageType<PartitionRequest> {
             { no: 1, name: "drop_from", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
             { no: 2, name: "loss", kind: "message", repeat: 2 /*RepeatType.UNPACKED*/, T: () => LossRule },
             { no: 3, name: "fault_id", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
-            { no: 4, name: "max_duration_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ }
+            { no: 4, name: "max_duration_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 5, name: "mode", kind: "enum", T: () => ["faultline.v1.PartitionMode", PartitionMode, "PARTITION_MODE_"] }
         ]);
     }
     create(value?: PartialMessage<PartitionRequest>): PartitionRequest {
@@ -1224,6 +1511,7 @@ class PartitionRequest$Type extends MessageType<PartitionRequest> {
         message.loss = [];
         message.faultId = "";
         message.maxDurationMs = 0;
+        message.mode = 0;
         if (value !== undefined)
             reflectionMergePartial<PartitionRequest>(this, message, value);
         return message;
@@ -1244,6 +1532,9 @@ class PartitionRequest$Type extends MessageType<PartitionRequest> {
                     break;
                 case /* int64 max_duration_ms */ 4:
                     message.maxDurationMs = reader.int64().toNumber();
+                    break;
+                case /* faultline.v1.PartitionMode mode */ 5:
+                    message.mode = reader.int32();
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -1269,6 +1560,9 @@ class PartitionRequest$Type extends MessageType<PartitionRequest> {
         /* int64 max_duration_ms = 4; */
         if (message.maxDurationMs !== 0)
             writer.tag(4, WireType.Varint).int64(message.maxDurationMs);
+        /* faultline.v1.PartitionMode mode = 5; */
+        if (message.mode !== 0)
+            writer.tag(5, WireType.Varint).int32(message.mode);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -1378,7 +1672,8 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
         super("faultline.v1.FaultResponse", [
             { no: 1, name: "ok", kind: "scalar", T: 8 /*ScalarType.BOOL*/ },
             { no: 2, name: "message", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
-            { no: 3, name: "active", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ }
+            { no: 3, name: "active", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
+            { no: 4, name: "state", kind: "message", T: () => NodeFaultState }
         ]);
     }
     create(value?: PartialMessage<FaultResponse>): FaultResponse {
@@ -1404,6 +1699,9 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
                 case /* repeated string active */ 3:
                     message.active.push(reader.string());
                     break;
+                case /* faultline.v1.NodeFaultState state */ 4:
+                    message.state = NodeFaultState.internalBinaryRead(reader, reader.uint32(), options, message.state);
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -1425,6 +1723,9 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
         /* repeated string active = 3; */
         for (let i = 0; i < message.active.length; i++)
             writer.tag(3, WireType.LengthDelimited).string(message.active[i]);
+        /* faultline.v1.NodeFaultState state = 4; */
+        if (message.state)
+            NodeFaultState.internalBinaryWrite(message.state, writer.tag(4, WireType.LengthDelimited).fork(), options).join();
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -1435,6 +1736,519 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
  * @generated MessageType for protobuf message faultline.v1.FaultResponse
  */
 export const FaultResponse = new FaultResponse$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class ProcessFaultRequest$Type extends MessageType<ProcessFaultRequest> {
+    constructor() {
+        super("faultline.v1.ProcessFaultRequest", [
+            { no: 1, name: "action", kind: "enum", T: () => ["faultline.v1.ProcessFaultAction", ProcessFaultAction, "PROCESS_FAULT_ACTION_"] },
+            { no: 2, name: "fault_id", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 3, name: "max_duration_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ }
+        ]);
+    }
+    create(value?: PartialMessage<ProcessFaultRequest>): ProcessFaultRequest {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.action = 0;
+        message.faultId = "";
+        message.maxDurationMs = 0;
+        if (value !== undefined)
+            reflectionMergePartial<ProcessFaultRequest>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: ProcessFaultRequest): ProcessFaultRequest {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* faultline.v1.ProcessFaultAction action */ 1:
+                    message.action = reader.int32();
+                    break;
+                case /* string fault_id */ 2:
+                    message.faultId = reader.string();
+                    break;
+                case /* int64 max_duration_ms */ 3:
+                    message.maxDurationMs = reader.int64().toNumber();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: ProcessFaultRequest, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* faultline.v1.ProcessFaultAction action = 1; */
+        if (message.action !== 0)
+            writer.tag(1, WireType.Varint).int32(message.action);
+        /* string fault_id = 2; */
+        if (message.faultId !== "")
+            writer.tag(2, WireType.LengthDelimited).string(message.faultId);
+        /* int64 max_duration_ms = 3; */
+        if (message.maxDurationMs !== 0)
+            writer.tag(3, WireType.Varint).int64(message.maxDurationMs);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.ProcessFaultRequest
+ */
+export const ProcessFaultRequest = new ProcessFaultRequest$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class ClockFaultRequest$Type extends MessageType<ClockFaultRequest> {
+    constructor() {
+        super("faultline.v1.ClockFaultRequest", [
+            { no: 1, name: "action", kind: "enum", T: () => ["faultline.v1.ClockAction", ClockAction, "CLOCK_ACTION_"] },
+            { no: 2, name: "strategy", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 3, name: "offset_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 4, name: "strobe_a_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 5, name: "strobe_b_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 6, name: "period_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 7, name: "fault_id", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 8, name: "max_duration_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ }
+        ]);
+    }
+    create(value?: PartialMessage<ClockFaultRequest>): ClockFaultRequest {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.action = 0;
+        message.strategy = "";
+        message.offsetMs = 0;
+        message.strobeAMs = 0;
+        message.strobeBMs = 0;
+        message.periodMs = 0;
+        message.faultId = "";
+        message.maxDurationMs = 0;
+        if (value !== undefined)
+            reflectionMergePartial<ClockFaultRequest>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: ClockFaultRequest): ClockFaultRequest {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* faultline.v1.ClockAction action */ 1:
+                    message.action = reader.int32();
+                    break;
+                case /* string strategy */ 2:
+                    message.strategy = reader.string();
+                    break;
+                case /* int64 offset_ms */ 3:
+                    message.offsetMs = reader.int64().toNumber();
+                    break;
+                case /* int64 strobe_a_ms */ 4:
+                    message.strobeAMs = reader.int64().toNumber();
+                    break;
+                case /* int64 strobe_b_ms */ 5:
+                    message.strobeBMs = reader.int64().toNumber();
+                    break;
+                case /* int64 period_ms */ 6:
+                    message.periodMs = reader.int64().toNumber();
+                    break;
+                case /* string fault_id */ 7:
+                    message.faultId = reader.string();
+                    break;
+                case /* int64 max_duration_ms */ 8:
+                    message.maxDurationMs = reader.int64().toNumber();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: ClockFaultRequest, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* faultline.v1.ClockAction action = 1; */
+        if (message.action !== 0)
+            writer.tag(1, WireType.Varint).int32(message.action);
+        /* string strategy = 2; */
+        if (message.strategy !== "")
+            writer.tag(2, WireType.LengthDelimited).string(message.strategy);
+        /* int64 offset_ms = 3; */
+        if (message.offsetMs !== 0)
+            writer.tag(3, WireType.Varint).int64(message.offsetMs);
+        /* int64 strobe_a_ms = 4; */
+        if (message.strobeAMs !== 0)
+            writer.tag(4, WireType.Varint).int64(message.strobeAMs);
+        /* int64 strobe_b_ms = 5; */
+        if (message.strobeBMs !== 0)
+            writer.tag(5, WireType.Varint).int64(message.strobeBMs);
+        /* int64 period_ms = 6; */
+        if (message.periodMs !== 0)
+            writer.tag(6, WireType.Varint).int64(message.periodMs);
+        /* string fault_id = 7; */
+        if (message.faultId !== "")
+            writer.tag(7, WireType.LengthDelimited).string(message.faultId);
+        /* int64 max_duration_ms = 8; */
+        if (message.maxDurationMs !== 0)
+            writer.tag(8, WireType.Varint).int64(message.maxDurationMs);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.ClockFaultRequest
+ */
+export const ClockFaultRequest = new ClockFaultRequest$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class ProbeRequest$Type extends MessageType<ProbeRequest> {
+    constructor() {
+        super("faultline.v1.ProbeRequest", [
+            { no: 1, name: "hosts", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
+            { no: 2, name: "port", kind: "scalar", T: 13 /*ScalarType.UINT32*/ },
+            { no: 3, name: "timeout_ms", kind: "scalar", T: 13 /*ScalarType.UINT32*/ }
+        ]);
+    }
+    create(value?: PartialMessage<ProbeRequest>): ProbeRequest {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.hosts = [];
+        message.port = 0;
+        message.timeoutMs = 0;
+        if (value !== undefined)
+            reflectionMergePartial<ProbeRequest>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: ProbeRequest): ProbeRequest {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* repeated string hosts */ 1:
+                    message.hosts.push(reader.string());
+                    break;
+                case /* uint32 port */ 2:
+                    message.port = reader.uint32();
+                    break;
+                case /* uint32 timeout_ms */ 3:
+                    message.timeoutMs = reader.uint32();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: ProbeRequest, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* repeated string hosts = 1; */
+        for (let i = 0; i < message.hosts.length; i++)
+            writer.tag(1, WireType.LengthDelimited).string(message.hosts[i]);
+        /* uint32 port = 2; */
+        if (message.port !== 0)
+            writer.tag(2, WireType.Varint).uint32(message.port);
+        /* uint32 timeout_ms = 3; */
+        if (message.timeoutMs !== 0)
+            writer.tag(3, WireType.Varint).uint32(message.timeoutMs);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.ProbeRequest
+ */
+export const ProbeRequest = new ProbeRequest$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class ProbeResult$Type extends MessageType<ProbeResult> {
+    constructor() {
+        super("faultline.v1.ProbeResult", [
+            { no: 1, name: "host", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 2, name: "ok", kind: "scalar", T: 8 /*ScalarType.BOOL*/ },
+            { no: 3, name: "error", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
+        ]);
+    }
+    create(value?: PartialMessage<ProbeResult>): ProbeResult {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.host = "";
+        message.ok = false;
+        message.error = "";
+        if (value !== undefined)
+            reflectionMergePartial<ProbeResult>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: ProbeResult): ProbeResult {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* string host */ 1:
+                    message.host = reader.string();
+                    break;
+                case /* bool ok */ 2:
+                    message.ok = reader.bool();
+                    break;
+                case /* string error */ 3:
+                    message.error = reader.string();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: ProbeResult, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* string host = 1; */
+        if (message.host !== "")
+            writer.tag(1, WireType.LengthDelimited).string(message.host);
+        /* bool ok = 2; */
+        if (message.ok !== false)
+            writer.tag(2, WireType.Varint).bool(message.ok);
+        /* string error = 3; */
+        if (message.error !== "")
+            writer.tag(3, WireType.LengthDelimited).string(message.error);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.ProbeResult
+ */
+export const ProbeResult = new ProbeResult$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class ProbeResponse$Type extends MessageType<ProbeResponse> {
+    constructor() {
+        super("faultline.v1.ProbeResponse", [
+            { no: 1, name: "results", kind: "message", repeat: 2 /*RepeatType.UNPACKED*/, T: () => ProbeResult },
+            { no: 2, name: "port", kind: "scalar", T: 13 /*ScalarType.UINT32*/ }
+        ]);
+    }
+    create(value?: PartialMessage<ProbeResponse>): ProbeResponse {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.results = [];
+        message.port = 0;
+        if (value !== undefined)
+            reflectionMergePartial<ProbeResponse>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: ProbeResponse): ProbeResponse {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* repeated faultline.v1.ProbeResult results */ 1:
+                    message.results.push(ProbeResult.internalBinaryRead(reader, reader.uint32(), options));
+                    break;
+                case /* uint32 port */ 2:
+                    message.port = reader.uint32();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: ProbeResponse, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* repeated faultline.v1.ProbeResult results = 1; */
+        for (let i = 0; i < message.results.length; i++)
+            ProbeResult.internalBinaryWrite(message.results[i], writer.tag(1, WireType.LengthDelimited).fork(), options).join();
+        /* uint32 port = 2; */
+        if (message.port !== 0)
+            writer.tag(2, WireType.Varint).uint32(message.port);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.ProbeResponse
+ */
+export const ProbeResponse = new ProbeResponse$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class ActiveFault$Type extends MessageType<ActiveFault> {
+    constructor() {
+        super("faultline.v1.ActiveFault", [
+            { no: 1, name: "id", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 2, name: "kind", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 3, name: "applied_at_unix_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 4, name: "expires_at_unix_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 5, name: "detail_json", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
+        ]);
+    }
+    create(value?: PartialMessage<ActiveFault>): ActiveFault {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.id = "";
+        message.kind = "";
+        message.appliedAtUnixMs = 0;
+        message.expiresAtUnixMs = 0;
+        message.detailJson = "";
+        if (value !== undefined)
+            reflectionMergePartial<ActiveFault>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: ActiveFault): ActiveFault {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* string id */ 1:
+                    message.id = reader.string();
+                    break;
+                case /* string kind */ 2:
+                    message.kind = reader.string();
+                    break;
+                case /* int64 applied_at_unix_ms */ 3:
+                    message.appliedAtUnixMs = reader.int64().toNumber();
+                    break;
+                case /* int64 expires_at_unix_ms */ 4:
+                    message.expiresAtUnixMs = reader.int64().toNumber();
+                    break;
+                case /* string detail_json */ 5:
+                    message.detailJson = reader.string();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: ActiveFault, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* string id = 1; */
+        if (message.id !== "")
+            writer.tag(1, WireType.LengthDelimited).string(message.id);
+        /* string kind = 2; */
+        if (message.kind !== "")
+            writer.tag(2, WireType.LengthDelimited).string(message.kind);
+        /* int64 applied_at_unix_ms = 3; */
+        if (message.appliedAtUnixMs !== 0)
+            writer.tag(3, WireType.Varint).int64(message.appliedAtUnixMs);
+        /* int64 expires_at_unix_ms = 4; */
+        if (message.expiresAtUnixMs !== 0)
+            writer.tag(4, WireType.Varint).int64(message.expiresAtUnixMs);
+        /* string detail_json = 5; */
+        if (message.detailJson !== "")
+            writer.tag(5, WireType.LengthDelimited).string(message.detailJson);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.ActiveFault
+ */
+export const ActiveFault = new ActiveFault$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class NodeFaultState$Type extends MessageType<NodeFaultState> {
+    constructor() {
+        super("faultline.v1.NodeFaultState", [
+            { no: 1, name: "faults", kind: "message", repeat: 2 /*RepeatType.UNPACKED*/, T: () => ActiveFault },
+            { no: 2, name: "clock_offset_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 3, name: "clock_strategy", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 4, name: "db", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 5, name: "db_pid", kind: "scalar", T: 5 /*ScalarType.INT32*/ },
+            { no: 6, name: "db_process_state", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
+        ]);
+    }
+    create(value?: PartialMessage<NodeFaultState>): NodeFaultState {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.faults = [];
+        message.clockOffsetMs = 0;
+        message.clockStrategy = "";
+        message.db = "";
+        message.dbPid = 0;
+        message.dbProcessState = "";
+        if (value !== undefined)
+            reflectionMergePartial<NodeFaultState>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: NodeFaultState): NodeFaultState {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* repeated faultline.v1.ActiveFault faults */ 1:
+                    message.faults.push(ActiveFault.internalBinaryRead(reader, reader.uint32(), options));
+                    break;
+                case /* int64 clock_offset_ms */ 2:
+                    message.clockOffsetMs = reader.int64().toNumber();
+                    break;
+                case /* string clock_strategy */ 3:
+                    message.clockStrategy = reader.string();
+                    break;
+                case /* string db */ 4:
+                    message.db = reader.string();
+                    break;
+                case /* int32 db_pid */ 5:
+                    message.dbPid = reader.int32();
+                    break;
+                case /* string db_process_state */ 6:
+                    message.dbProcessState = reader.string();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: NodeFaultState, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* repeated faultline.v1.ActiveFault faults = 1; */
+        for (let i = 0; i < message.faults.length; i++)
+            ActiveFault.internalBinaryWrite(message.faults[i], writer.tag(1, WireType.LengthDelimited).fork(), options).join();
+        /* int64 clock_offset_ms = 2; */
+        if (message.clockOffsetMs !== 0)
+            writer.tag(2, WireType.Varint).int64(message.clockOffsetMs);
+        /* string clock_strategy = 3; */
+        if (message.clockStrategy !== "")
+            writer.tag(3, WireType.LengthDelimited).string(message.clockStrategy);
+        /* string db = 4; */
+        if (message.db !== "")
+            writer.tag(4, WireType.LengthDelimited).string(message.db);
+        /* int32 db_pid = 5; */
+        if (message.dbPid !== 0)
+            writer.tag(5, WireType.Varint).int32(message.dbPid);
+        /* string db_process_state = 6; */
+        if (message.dbProcessState !== "")
+            writer.tag(6, WireType.LengthDelimited).string(message.dbProcessState);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.NodeFaultState
+ */
+export const NodeFaultState = new NodeFaultState$Type();
 // @generated message type with reflection information, may provide speed optimized methods
 class StartWorkloadRequest$Type extends MessageType<StartWorkloadRequest> {
     constructor() {
@@ -1757,7 +2571,8 @@ class StatusResponse$Type extends MessageType<StatusResponse> {
             { no: 1, name: "node", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
             { no: 2, name: "workload", kind: "message", T: () => WorkloadStatus },
             { no: 3, name: "db_state", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
-            { no: 4, name: "active_faults", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ }
+            { no: 4, name: "active_faults", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
+            { no: 5, name: "faults", kind: "message", T: () => NodeFaultState }
         ]);
     }
     create(value?: PartialMessage<StatusResponse>): StatusResponse {
@@ -1786,6 +2601,9 @@ class StatusResponse$Type extends MessageType<StatusResponse> {
                 case /* repeated string active_faults */ 4:
                     message.activeFaults.push(reader.string());
                     break;
+                case /* faultline.v1.NodeFaultState faults */ 5:
+                    message.faults = NodeFaultState.internalBinaryRead(reader, reader.uint32(), options, message.faults);
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -1810,6 +2628,9 @@ class StatusResponse$Type extends MessageType<StatusResponse> {
         /* repeated string active_faults = 4; */
         for (let i = 0; i < message.activeFaults.length; i++)
             writer.tag(4, WireType.LengthDelimited).string(message.activeFaults[i]);
+        /* faultline.v1.NodeFaultState faults = 5; */
+        if (message.faults)
+            NodeFaultState.internalBinaryWrite(message.faults, writer.tag(5, WireType.LengthDelimited).fork(), options).join();
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -1829,6 +2650,9 @@ export const AgentService = new ServiceType("faultline.v1.AgentService", [
     { name: "Db", options: {}, I: DbRequest, O: DbResponse },
     { name: "Partition", options: {}, I: PartitionRequest, O: FaultResponse },
     { name: "Heal", options: {}, I: HealRequest, O: FaultResponse },
+    { name: "ProcessFault", options: {}, I: ProcessFaultRequest, O: FaultResponse },
+    { name: "ClockFault", options: {}, I: ClockFaultRequest, O: FaultResponse },
+    { name: "Probe", options: {}, I: ProbeRequest, O: ProbeResponse },
     { name: "StartWorkload", options: {}, I: StartWorkloadRequest, O: WorkloadStatus },
     { name: "StopWorkload", options: {}, I: StopWorkloadRequest, O: WorkloadStatus },
     { name: "Status", options: {}, I: StatusRequest, O: StatusResponse }
