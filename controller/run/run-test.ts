@@ -53,11 +53,19 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let collector: HistoryCollector | undefined;
   let nemesis: PartitionNemesis | undefined;
   let clusterStarted = false;
+  /** Agents that answered; cleanup talks only to these (an unreachable one has nothing of ours to undo). */
+  const reached: AgentClient[] = [];
   let history: Op[] = [];
   let collected: { gaps: SequenceGap[]; expected: Record<string, number> } = { gaps: [], expected: {} };
   let store!: RunStore;
   try {
-    const hellos = await Promise.all(clients.map((c) => c.hello()));
+    const hellos = await Promise.all(
+      clients.map(async (c) => {
+        const h = await c.hello();
+        reached.push(c);
+        return h;
+      }),
+    );
     if (config.nemesis === 'partition') {
       const noIptables = hellos.find((h) => !h.capabilities.find((c) => c.name === 'iptables')?.available);
       if (noIptables) {
@@ -140,9 +148,9 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
 
   async function cleanup(): Promise<void> {
     const warn = (node: string, err: unknown) => log.warn({ node, err }, 'cleanup step failed');
-    await Promise.all(clients.map((c) => c.stopWorkload(runId, 30_000).catch((err: unknown) => warn(c.node.name, err))));
-    await Promise.all(clients.map((c) => c.heal().catch((err: unknown) => warn(c.node.name, err))));
-    if (clusterStarted) await collectAndTeardown(clients, config.db, store, warn);
+    await Promise.all(reached.map((c) => c.stopWorkload(runId, 30_000).catch((err: unknown) => warn(c.node.name, err))));
+    await Promise.all(reached.map((c) => c.heal().catch((err: unknown) => warn(c.node.name, err))));
+    if (clusterStarted) await collectAndTeardown(reached, config.db, store, warn);
     for (const s of sessions) s.close();
     await collector?.stop().catch((err: unknown) => warn('controller', err));
     for (const c of clients) c.close();
