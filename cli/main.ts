@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerAgentCommand } from './commands/agent';
 import { registerCheckCommand } from './commands/check';
 import { registerDemoCommand } from './commands/demo';
+import { registerFaultCommand } from './commands/fault';
 import { registerLabCommand } from './commands/lab';
 import { registerRunCommand } from './commands/run';
 import { reportError } from './errors';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   registerCheckCommand(program);
   registerLabCommand(program);
   registerAgentCommand(program);
+  registerFaultCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

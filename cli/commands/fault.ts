@@ -1,0 +1,223 @@
+import type { Command } from 'commander';
+import { PARTITION_SHAPES, type Grudge, type PartitionShape } from '../../core/nemesis/grudge';
+import { UsageError } from '../../core/errors';
+import {
+  AgentClient,
+  applyAdHocFault,
+  faultStatus,
+  healAndCheck,
+  holdFault,
+  resolveFaultNodes,
+  type AdHocFault,
+  type AppliedFault,
+  type NodeFaultStatus,
+} from '../../controller/nemesis/ad-hoc-fault';
+import { formatOffsetMs, parseDurationMs, parsePositiveDurationMs } from '../../controller/nemesis/durations';
+import { NodePreconditionError } from '../../controller/errors';
+
+/** How long the controller's heartbeats keep the agents' lease: once this process dies, they heal within it. */
+const LEASE_MS = 10_000;
+const NETEM_FAULTS = ['delay', 'duplicate', 'reorder', 'corrupt', 'rate'] as const;
+
+interface CommonOptions {
+  nodes: string;
+  labPrefix: string;
+  duration: string;
+  json?: boolean;
+}
+
+function common(cmd: Command, withDuration = true): Command {
+  cmd
+    .option('--nodes <spec>', '"lab", or NAME=HOST:PORT,... of running agents', 'lab')
+    .option('--lab-prefix <name>', 'which lab, with --nodes lab', 'fl')
+    .option('--json', 'print what the agents report as JSON');
+  if (withDuration) cmd.option('--duration <time>', 'how long the fault lasts before the agents heal it on their own (e.g. 60s, 10m; a bare number is seconds)', '60s');
+  return cmd;
+}
+
+async function clientsFor(opts: CommonOptions): Promise<AgentClient[]> {
+  return (await resolveFaultNodes(opts.nodes, opts.labPrefix)).map((n) => new AgentClient(n));
+}
+
+function printApplied(applied: AppliedFault, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ id: applied.id, description: applied.description, nodes: applied.reports })}\n`);
+    return;
+  }
+  process.stdout.write(`${applied.description}\n`);
+  for (const [node, r] of Object.entries(applied.reports).sort()) {
+    const pid = r.dbPid ? ` ${r.db} pid ${r.dbPid} state ${r.dbProcessState || '?'}` : '';
+    const clock = r.clockOffsetMs !== 0 ? ` clock ${formatOffsetMs(r.clockOffsetMs)}` : '';
+    process.stdout.write(`  ${node}: ${r.message}${pid}${clock}\n`);
+  }
+}
+
+/** Applies the fault, holds it for --duration under the lease, heals at once on Ctrl-C. */
+async function runFault(fault: AdHocFault, opts: CommonOptions): Promise<void> {
+  const durationMs = parsePositiveDurationMs(opts.duration, '--duration');
+  const clients = await clientsFor(opts);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await Promise.all(clients.map((c) => c.hello()));
+    const applied = await applyAdHocFault(clients, fault, durationMs);
+    printApplied(applied, opts.json);
+    if (!applied.lasting) return;
+    if (!opts.json) {
+      process.stdout.write(`holding for ${opts.duration}: the agents heal it then on their own (Ctrl-C or "faultline fault heal" heals now; if this process dies, within ${LEASE_MS / 1000}s)\n`);
+    }
+    const ended = await holdFault(clients, applied, durationMs, LEASE_MS, stop.signal);
+    if (ended === 'interrupted') {
+      const { problems } = await healAndCheck(clients.filter((c) => applied.nodes.includes(c.node.name)));
+      if (problems.length > 0) throw new NodePreconditionError(`Cannot verify the heal: ${problems.join('; ')}`);
+    }
+    if (!opts.json) process.stdout.write(`${ended === 'interrupted' ? 'interrupted: healed' : ended === 'expired' ? 'duration over: healed by the agents' : 'healed elsewhere'}\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const c of clients) c.close();
+  }
+}
+
+function parseGrudge(text: string): Grudge {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`Cannot read --grudge: expected JSON such as '{"n1":["n2","n3"]}' (n1 drops packets from n2 and n3)`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('Cannot read --grudge: expected an object of node -> [nodes]');
+  for (const v of Object.values(parsed)) {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new UsageError('Cannot read --grudge: every value must be a list of node names');
+  }
+  return parsed as Grudge;
+}
+
+function printStatus(nodes: NodeFaultStatus[]): void {
+  const now = Date.now();
+  const ago = (iso: string) => `${Math.round((now - Date.parse(iso)) / 1000)}s ago`;
+  const left = (iso: string) => `${Math.max(0, Math.round((Date.parse(iso) - now) / 1000))}s left`;
+  for (const n of nodes) {
+    if (!n.reachable) {
+      process.stdout.write(`${n.name}\t${n.address}\tUNREACHABLE: ${n.error ?? ''}\n`);
+      continue;
+    }
+    const db = n.db ? `${n.db} ${n.dbPid ? `pid ${n.dbPid} state ${n.dbProcessState}` : 'not running'}` : 'no db';
+    const faults = n.faults.length === 0 ? 'no faults' : n.faults.map((f) => `${f.kind} since ${f.since} (${ago(f.since)}, ${left(f.until)})`).join('; ');
+    process.stdout.write(`${n.name}\t${n.address}\t${db}\tclock ${formatOffsetMs(n.clockOffsetMs)}\t${faults}\n`);
+  }
+}
+
+/** `faultline fault ...`: apply, list and heal faults by hand. */
+export function registerFaultCommand(program: Command): void {
+  const fault = program.command('fault').description('apply, list and heal faults by hand (against the lab by default)');
+
+  common(fault.command('partition').description('cut the network along a grudge'))
+    .option('--shape <shape>', `${PARTITION_SHAPES.join(' | ')} | custom`, 'isolate')
+    .option('--node <nodes>', 'the node(s) the shape is aimed at (isolate, minority-third, bridge, one-way)')
+    .option('--grudge <json>', 'with --shape custom: {"n1":["n2"]} means n1 drops packets from n2')
+    .action(async (opts: CommonOptions & { shape: string; node?: string; grudge?: string }) => {
+      if (opts.shape !== 'custom' && !(PARTITION_SHAPES as readonly string[]).includes(opts.shape)) {
+        throw new UsageError(`Cannot partition: --shape must be one of ${PARTITION_SHAPES.join(', ')}, custom (got "${opts.shape}")`);
+      }
+      if (opts.shape === 'custom' && opts.grudge === undefined) throw new UsageError('Cannot partition: --shape custom needs --grudge');
+      const f: AdHocFault = {
+        kind: 'partition',
+        shape: opts.shape as PartitionShape | 'custom',
+        ...(opts.node !== undefined ? { target: opts.node } : {}),
+        ...(opts.grudge !== undefined ? { grudge: parseGrudge(opts.grudge) } : {}),
+      };
+      await runFault(f, opts);
+    });
+
+  common(fault.command('loss').description('lose a share of the packets on every link of the chosen node(s), both directions'))
+    .requiredOption('--node <nodes>', 'n1[,n2...] | one | minority | majority | all | primaries')
+    .option('--percent <p>', 'share of packets dropped, 0-100', (v) => Number(v), 30)
+    .action(async (opts: CommonOptions & { node: string; percent: number }) => {
+      if (!Number.isFinite(opts.percent) || opts.percent <= 0 || opts.percent > 100) throw new UsageError('Cannot apply loss: --percent must be above 0 and at most 100');
+      await runFault({ kind: 'loss', target: opts.node, percent: opts.percent }, opts);
+    });
+
+  for (const action of ['kill', 'pause', 'resume', 'restart'] as const) {
+    const what = {
+      kill: 'kill -9 the DB process (the agents start it again when the fault ends)',
+      pause: 'SIGSTOP the DB process (SIGCONT when the fault ends)',
+      resume: 'SIGCONT a paused DB process',
+      restart: 'kill -9 the DB process and start it again (a new pid)',
+    }[action];
+    common(fault.command(action).description(what), action === 'kill' || action === 'pause')
+      .requiredOption('--node <nodes>', 'n1[,n2...] | one | minority | majority | all | primaries')
+      .action(async (opts: CommonOptions & { node: string }) => {
+        await runFault({ kind: 'process', action, target: opts.node }, { ...opts, duration: opts.duration ?? '60s' });
+      });
+  }
+
+  common(fault.command('clock').description('shift the DB process\'s clock (faketime) or, on dedicated VMs only, the node\'s clock (system)'))
+    .requiredOption('--node <nodes>', 'n1[,n2...] | one | minority | majority | all | primaries')
+    .option('--bump <offset>', 'jump by this much, e.g. 60s, -5m, 250ms (adds to the current offset)')
+    .option('--strobe <a,b>', 'flip between two offsets, e.g. 0,5s, every --period for --duration')
+    .option('--period <time>', 'with --strobe: time between flips', '1s')
+    .option('--reset', 'offset back to zero')
+    .option('--clock-strategy <s>', 'faketime (the DB process under libfaketime) | system (the node\'s real clock: dedicated VMs only)', 'faketime')
+    .action(async (opts: CommonOptions & { node: string; bump?: string; strobe?: string; period: string; reset?: boolean; clockStrategy: string }) => {
+      const chosen = [opts.bump !== undefined, opts.strobe !== undefined, opts.reset === true].filter(Boolean).length;
+      if (chosen !== 1) throw new UsageError('Cannot change the clock: give exactly one of --bump, --strobe, --reset');
+      if (opts.clockStrategy !== 'faketime' && opts.clockStrategy !== 'system') {
+        throw new UsageError(`Cannot change the clock: --clock-strategy must be faketime or system (got "${opts.clockStrategy}")`);
+      }
+      let change: Extract<AdHocFault, { kind: 'clock' }>['change'];
+      if (opts.bump !== undefined) change = { action: 'bump', offsetMs: parseDurationMs(opts.bump, '--bump') };
+      else if (opts.strobe !== undefined) {
+        const [a, b, extra] = opts.strobe.split(',');
+        if (a === undefined || b === undefined || extra !== undefined) throw new UsageError('Cannot strobe: --strobe takes two offsets, e.g. 0,5s');
+        change = { action: 'strobe', aMs: parseDurationMs(a, '--strobe'), bMs: parseDurationMs(b, '--strobe'), periodMs: parsePositiveDurationMs(opts.period, '--period') };
+      } else change = { action: 'reset' };
+      await runFault({ kind: 'clock', target: opts.node, change, strategy: opts.clockStrategy }, opts);
+    });
+
+  for (const netem of NETEM_FAULTS) {
+    common(fault.command(netem).description(`${netem} packets with tc netem (refused where the kernel has no netem)`))
+      .requiredOption('--node <nodes>', 'n1[,n2...]')
+      .allowUnknownOption(true)
+      .action(async (opts: CommonOptions & { node: string }) => {
+        const clients = await clientsFor(opts);
+        try {
+          const hellos = await Promise.all(clients.map((c) => c.hello()));
+          const missing = hellos.find((h) => !h.capabilities.find((c) => c.name === 'netem')?.available);
+          if (missing) {
+            const why = missing.capabilities.find((c) => c.name === 'netem')?.detail || 'netem is missing';
+            throw new NodePreconditionError(`Cannot apply ${netem} on node "${missing.node}": tc netem is not available there (${why}); packet loss works without it: faultline fault loss`);
+          }
+          // TODO(#3): netem faults on kernels that have it (not this project's CI kernel, so untested here).
+          throw new NodePreconditionError(`Cannot apply ${netem}: netem faults are not implemented yet; packet loss works: faultline fault loss`);
+        } finally {
+          for (const c of clients) c.close();
+        }
+      });
+  }
+
+  common(fault.command('heal').description('heal every fault on every node now, and check nothing is left'), false).action(async (opts: CommonOptions) => {
+    const clients = await clientsFor(opts);
+    try {
+      const { problems } = await healAndCheck(clients);
+      if (problems.length > 0) throw new NodePreconditionError(`Cannot verify the heal: ${problems.join('; ')}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ healed: true, nodes: await faultStatus(clients) })}\n`);
+      else process.stdout.write(`healed: ${clients.map((c) => c.node.name).join(', ')} report no fault and a zero clock offset\n`);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+
+  common(fault.command('status').description('what is active where, since when'), false).action(async (opts: CommonOptions) => {
+    const clients = await clientsFor(opts);
+    try {
+      const nodes = await faultStatus(clients);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ nodes }, null, 2)}\n`);
+      else printStatus(nodes);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * The controller's fault actions over a set of agents, shared by the run's nemesis schedule and `faultline fault`:
+ * each applies one fault on the nodes concerned and returns what every node reports afterwards (its active
+ * faults, clock offset, DB pid and /proc state), so that nemesis events and the CLI show what really happened.
+ */
+import type { FaultResponse, NodeFaultState } from '../../proto/gen/agent';
+import type { Grudge } from '../../core/nemesis/grudge';
+import type { AgentClient } from '../rpc/agent-client';
+
+export type ProcessFaultAction = 'kill' | 'pause' | 'resume' | 'restart' | 'start';
+export type ClockStrategy = 'faketime' | 'system';
+export type ClockChange =
+  | { action: 'bump'; offsetMs: number }
+  | { action: 'strobe'; aMs: number; bMs: number; periodMs: number }
+  | { action: 'reset' };
+
+/** What one node reports after a fault action, in plain fields for events and output. */
+export interface NodeReport {
+  message: string;
+  clockOffsetMs: number;
+  db: string;
+  dbPid: number;
+  dbProcessState: string;
+  faults: { id: string; kind: string; sinceMs: number; untilMs: number }[];
+}
+
+export function nodeReport(res: FaultResponse): NodeReport {
+  return { message: res.message, ...stateReport(res.state) };
+}
+
+export function stateReport(state: NodeFaultState | undefined): Omit<NodeReport, 'message'> {
+  return {
+    clockOffsetMs: Number(state?.clockOffsetMs ?? 0),
+    db: state?.db ?? '',
+    dbPid: state?.dbPid ?? 0,
+    dbProcessState: state?.dbProcessState ?? '',
+    faults: (state?.faults ?? []).map((f) => ({ id: f.id, kind: f.kind, sinceMs: Number(f.appliedAtUnixMs), untilMs: Number(f.expiresAtUnixMs) })),
+  };
+}
+
+async function onEach(clients: readonly AgentClient[], fn: (c: AgentClient) => Promise<FaultResponse>): Promise<Record<string, NodeReport>> {
+  const out: Record<string, NodeReport> = {};
+  await Promise.all(clients.map(async (c) => (out[c.node.name] = nodeReport(await fn(c)))));
+  return out;
+}
+
+const only = (clients: readonly AgentClient[], targets: readonly string[]) => clients.filter((c) => targets.includes(c.node.name));
+
+/** Every node drops packets from the addresses of the nodes its grudge names; loss rules stay as they are. */
+export function applyGrudge(clients: readonly AgentClient[], grudge: Grudge, id: string, durationMs: number): Promise<Record<string, NodeReport>> {
+  const addressOf = new Map(clients.map((c) => [c.node.name, c.node.address]));
+  return onEach(clients, (c) =>
+    c.partition((grudge[c.node.name] ?? []).map((n) => addressOf.get(n)!), [], id, durationMs, 5000, 'drop'),
+  );
+}
+
+/**
+ * Lossy links around `targets`: each target loses `probability` of the packets from every other node, and every
+ * other node loses the same share of the packets from the targets (both directions of each link). A partition
+ * in force stays as it is.
+ */
+export function applyLinkLoss(
+  clients: readonly AgentClient[],
+  targets: readonly string[],
+  probability: number,
+  id: string,
+  durationMs: number,
+): Promise<Record<string, NodeReport>> {
+  const targetAddresses = clients.filter((c) => targets.includes(c.node.name)).map((c) => c.node.address);
+  return onEach(clients, (c) => {
+    const from = targets.includes(c.node.name)
+      ? clients.filter((o) => o !== c).map((o) => o.node.address)
+      : targetAddresses;
+    return c.partition([], from.map((a) => ({ from: a, probability })), id, durationMs, 5000, 'loss');
+  });
+}
+
+export function processFault(
+  clients: readonly AgentClient[],
+  targets: readonly string[],
+  action: ProcessFaultAction,
+  id: string,
+  durationMs: number,
+): Promise<Record<string, NodeReport>> {
+  return onEach(only(clients, targets), (c) => c.processFault(action, id, durationMs));
+}
+
+export function clockFault(
+  clients: readonly AgentClient[],
+  targets: readonly string[],
+  change: ClockChange,
+  strategy: ClockStrategy,
+  id: string,
+  durationMs: number,
+): Promise<Record<string, NodeReport>> {
+  return onEach(only(clients, targets), (c) => c.clockFault(change, strategy, id, durationMs));
+}
+
+/** Heals every fault on every node (network, pauses, offsets, killed members restarted). */
+export function healAll(clients: readonly AgentClient[]): Promise<Record<string, NodeReport>> {
+  return onEach(clients, (c) => c.heal(30_000));
+}
+
+/** Each node's clock offset from a set of reports, the value nemesis events record. */
+export function offsetsOf(reports: Record<string, NodeReport>): Record<string, number> {
+  return Object.fromEntries(Object.entries(reports).map(([n, r]) => [n, r.clockOffsetMs]));
+}

@@ -1,0 +1,212 @@
+/**
+ * The run's nemesis: one fault at a time, rotating through the kinds asked for (`--nemesis partition,kill,...`),
+ * every kind once per round in a seeded random order, so long runs see each kind evenly. `start()` applies the
+ * next fault, `stop()` heals it, and `healAndVerify()` is the final phase: heal everything everywhere and check
+ * that it took (reachability, DB processes running and not stopped, clock offsets zero) before final reads.
+ * Every action is a nemesis invoke and completion in the history, with the nodes hit and their clock offsets.
+ */
+import type { Logger } from 'pino';
+import { Random } from '../../core/generator/random';
+import { describeGrudge, grudgeFor, type PartitionShape } from '../../core/nemesis/grudge';
+import type { ControllerEvents } from '../controller-events';
+import type { AgentClient } from '../rpc/agent-client';
+import {
+  applyGrudge,
+  applyLinkLoss,
+  clockFault,
+  healAll,
+  processFault,
+  type ClockChange,
+  type ClockStrategy,
+  type NodeReport,
+} from './fault-actions';
+import { verifyHeal, type HealCheck } from './heal-check';
+import { findPrimaries, selectTargets, type TargetKind } from './node-targets';
+
+export const NEMESIS_KINDS = ['partition', 'kill', 'pause', 'clock', 'loss'] as const;
+export type NemesisKind = (typeof NEMESIS_KINDS)[number];
+
+export interface NemesisScheduleOptions {
+  kinds: NemesisKind[];
+  db: string;
+  seed: number;
+  partitionShape: PartitionShape;
+  partitionTarget: string | undefined;
+  clockStrategy: ClockStrategy;
+  /** The agents heal any fault of ours on their own after this long (a dead controller cannot). */
+  maxFaultDurationMs: number;
+  lossProbability: number;
+}
+
+/** Jepsen's db-nemesis targets; `primaries` only where the DB names one (etcd does). */
+const PROCESS_TARGETS: TargetKind[] = ['one', 'minority', 'majority', 'all', 'primaries'];
+const CLOCK_TARGETS: TargetKind[] = ['one', 'minority', 'all'];
+
+export class NemesisSchedule {
+  #rng: Random;
+  #round: NemesisKind[] = [];
+  #active: NemesisKind | undefined;
+  #n = 0;
+
+  constructor(
+    private readonly clients: AgentClient[],
+    private readonly events: ControllerEvents,
+    private readonly opts: NemesisScheduleOptions,
+    private readonly log: Logger,
+  ) {
+    if (opts.kinds.length === 0) throw new RangeError('Cannot schedule a nemesis with no fault kinds');
+    this.#rng = new Random(opts.seed ^ 0x5bd1e995);
+  }
+
+  get active(): NemesisKind | undefined {
+    return this.#active;
+  }
+
+  /** Applies the next fault of the rotation. A fault that cannot be applied is healed and recorded as `info`. */
+  async start(): Promise<unknown> {
+    if (this.#round.length === 0) this.#round = this.#shuffled(this.opts.kinds);
+    const kind = this.#round.shift()!;
+    const id = `${kind}-${++this.#n}`;
+    const f = `start-${kind}`;
+    let value: Record<string, unknown> = {};
+    try {
+      value = await this.#plan(kind);
+    } catch (err) {
+      // Nothing was applied (no primary right now, ...): recorded, never silently skipped.
+      await this.events.nemesis('invoke', f, null);
+      await this.events.nemesis('info', f, null, (err as Error).message);
+      this.log.warn({ kind, err }, 'nemesis could not aim a fault');
+      return undefined;
+    }
+    await this.events.nemesis('invoke', f, value);
+    this.#active = kind;
+    try {
+      const reports = await this.#apply(kind, id, value);
+      const done = { ...value, nodes: summarize(reports) };
+      await this.events.nemesis('ok', f, done);
+      this.log.info({ kind, value: done }, 'nemesis fault applied');
+      return done;
+    } catch (err) {
+      await healAll(this.clients).catch(() => undefined); // never leave half of a fault behind
+      this.#active = undefined;
+      await this.events.nemesis('info', f, value, (err as Error).message);
+      this.log.warn({ kind, err }, 'nemesis fault failed; healed');
+      return undefined;
+    }
+  }
+
+  /** Heals the active fault on every node (partitions, loss, pauses, offsets; killed members restart). */
+  async stop(): Promise<void> {
+    const kind = this.#active;
+    if (kind === undefined) return;
+    const f = `stop-${kind}`;
+    await this.events.nemesis('invoke', f, null);
+    try {
+      const reports = await healAll(this.clients);
+      this.#active = undefined;
+      await this.events.nemesis('ok', f, kind === 'partition' ? 'fully connected' : { nodes: summarize(reports) });
+    } catch (err) {
+      await this.events.nemesis('info', f, null, (err as Error).message);
+      this.log.warn({ kind, err }, 'nemesis heal failed');
+    }
+  }
+
+  /**
+   * The final phase: heals everything on every node and verifies it, retrying for `timeoutMs`. Recorded as
+   * `heal` and `verify-heal` events; an unverified heal completes as `info` with the problems found.
+   */
+  async healAndVerify(timeoutMs: number, signal?: AbortSignal): Promise<HealCheck> {
+    await this.events.nemesis('invoke', 'heal', null);
+    try {
+      await healAll(this.clients);
+      this.#active = undefined;
+      await this.events.nemesis('ok', 'heal', null);
+    } catch (err) {
+      await this.events.nemesis('info', 'heal', null, (err as Error).message);
+    }
+    await this.events.nemesis('invoke', 'verify-heal', null);
+    const check = await verifyHeal(this.clients, { expectDb: true, timeoutMs, ...(signal ? { signal } : {}) });
+    const value = { offsets: check.offsets, problems: check.problems, attempts: check.attempts };
+    if (check.healed) await this.events.nemesis('ok', 'verify-heal', value);
+    else await this.events.nemesis('info', 'verify-heal', value, `heal not verified: ${check.problems.join('; ')}`);
+    return check;
+  }
+
+  #shuffled<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.#rng.int(i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
+  #pickTargets(kinds: TargetKind[], primaries: string[] | undefined): { target: TargetKind; nodes: string[] } {
+    const names = this.clients.map((c) => c.node.name);
+    const usable = primaries === undefined ? kinds.filter((k) => k !== 'primaries') : kinds;
+    const target = usable[this.#rng.int(usable.length)]!;
+    return { target, nodes: selectTargets({ kind: target }, names, () => this.#rng.next(), primaries) };
+  }
+
+  /** Decides what the fault will be (shape, targets, offsets): the value of the invoke event. */
+  async #plan(kind: NemesisKind): Promise<Record<string, unknown>> {
+    const names = this.clients.map((c) => c.node.name);
+    switch (kind) {
+      case 'partition': {
+        const primaries = this.opts.partitionShape === 'primaries' ? await findPrimaries(this.clients, this.opts.db) : undefined;
+        const grudge = grudgeFor(this.opts.partitionShape, names, {
+          rng: () => this.#rng.next(),
+          ...(this.opts.partitionTarget !== undefined ? { target: [this.opts.partitionTarget] } : {}),
+          ...(primaries ? { primaries } : {}),
+        });
+        return { shape: this.opts.partitionShape, grudge, description: describeGrudge(grudge) };
+      }
+      case 'kill':
+      case 'pause': {
+        const primaries = await findPrimaries(this.clients, this.opts.db).catch(() => undefined);
+        return this.#pickTargets(PROCESS_TARGETS, primaries && primaries.length > 0 ? primaries : undefined);
+      }
+      case 'loss': {
+        const picked = this.#pickTargets(['one', 'minority'], undefined);
+        return { ...picked, probability: this.opts.lossProbability };
+      }
+      case 'clock': {
+        const picked = this.#pickTargets(CLOCK_TARGETS, undefined);
+        // Magnitudes log-uniform from 100 ms to 2 min, either sign: small skews and large jumps both happen.
+        const magnitude = () => Math.round(100 * Math.pow(1200, this.#rng.next())) * (this.#rng.next() < 0.5 ? -1 : 1);
+        const change: ClockChange =
+          this.#rng.next() < 0.5
+            ? { action: 'bump', offsetMs: magnitude() }
+            : { action: 'strobe', aMs: 0, bMs: magnitude(), periodMs: 10 + this.#rng.int(991) };
+        return { ...picked, change, strategy: this.opts.clockStrategy };
+      }
+    }
+  }
+
+  async #apply(kind: NemesisKind, id: string, value: Record<string, unknown>): Promise<Record<string, NodeReport>> {
+    const ms = this.opts.maxFaultDurationMs;
+    const nodes = (value['nodes'] as string[] | undefined) ?? [];
+    switch (kind) {
+      case 'partition':
+        return applyGrudge(this.clients, value['grudge'] as Record<string, string[]>, id, ms);
+      case 'kill':
+      case 'pause':
+        return processFault(this.clients, nodes, kind, id, ms);
+      case 'loss':
+        return applyLinkLoss(this.clients, nodes, this.opts.lossProbability, id, ms);
+      case 'clock': {
+        const reports = await clockFault(this.clients, nodes, value['change'] as ClockChange, this.opts.clockStrategy, id, ms);
+        // Every node's offset, hit or not, goes on the event.
+        for (const c of this.clients) reports[c.node.name] ??= { message: 'not targeted', clockOffsetMs: 0, db: '', dbPid: 0, dbProcessState: '', faults: [] };
+        return reports;
+      }
+    }
+  }
+}
+
+/** The per-node part of a nemesis event: message, clock offset, DB pid and /proc state. */
+function summarize(reports: Record<string, NodeReport>): Record<string, { message: string; clockOffsetMs: number; dbPid: number; dbProcessState: string }> {
+  return Object.fromEntries(
+    Object.entries(reports).map(([n, r]) => [n, { message: r.message, clockOffsetMs: r.clockOffsetMs, dbPid: r.dbPid, dbProcessState: r.dbProcessState }]),
+  );
+}
