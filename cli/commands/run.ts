@@ -15,10 +15,11 @@ export function addRunOptions(cmd: Command): Command {
     .option('--time-limit <s>', 'seconds of workload under faults', num, 60)
     .option('--concurrency <n>', 'client processes over all nodes', num, 10)
     .option('--rate <hz>', 'operations per second over all nodes', num, 100)
-    .option('--nemesis <name>', 'faults: none | partition', 'partition')
+    .option('--nemesis <kinds>', 'faults: none, or a mix of partition,kill,pause,clock,loss (rotated)', 'partition')
     .option('--nemesis-interval <s>', 'seconds between fault and heal', num, 10)
     .option('--partition-shape <shape>', 'random-halves | halves | isolate | minority-third | majorities-ring | bridge', 'random-halves')
     .option('--partition-target <node>', 'node to cut off with --partition-shape isolate (default: random)')
+    .option('--clock-strategy <s>', 'clock faults: faketime (DB under libfaketime; not etcd) | system (node clock; dedicated VMs only)', 'faketime')
     .option('--nodes <spec>', '"lab", or NAME=HOST:PORT,... of running agents', 'lab')
     .option('--lab-prefix <name>', 'which lab, with --nodes lab', 'fl')
     .option('--nats <url>', 'NATS server (default: the lab\'s)')
@@ -47,7 +48,7 @@ export async function runAndReport(opts: RunOptions): Promise<{ code: number; ou
   process.on('SIGTERM', onTerm);
   try {
     process.stderr.write(
-      `faultline: running ${config.testName} for ${config.timeLimitMs / 1000}s, nemesis ${config.nemesis}, seed ${config.seed}\n`,
+      `faultline: running ${config.testName} for ${config.timeLimitMs / 1000}s, nemesis ${config.nemesis.join(',') || 'none'}, seed ${config.seed}\n`,
     );
     const outcome = await runTest(config, log, stop.signal);
     process.stdout.write(summarizeVerdict(outcome.verdict, outcome.storeDir));

@@ -112,23 +112,24 @@ export class NemesisSchedule {
   }
 
   /**
-   * The final phase: heals everything on every node and verifies it, retrying for `timeoutMs`. Recorded as
-   * `heal` and `verify-heal` events; an unverified heal completes as `info` with the problems found.
+   * The final phase: ends the active fault (`stop-<kind>`), heals everything on every node once more whatever it
+   * was, and verifies the heal, retrying for `timeoutMs`. Recorded as `verify-heal`, whose value has each node's
+   * clock offset; an unverified heal completes as `info` with the problems found.
    */
   async healAndVerify(timeoutMs: number, signal?: AbortSignal): Promise<HealCheck> {
-    await this.events.nemesis('invoke', 'heal', null);
+    await this.stop();
+    await this.events.nemesis('invoke', 'verify-heal', null);
+    let healError = '';
     try {
       await healAll(this.clients);
       this.#active = undefined;
-      await this.events.nemesis('ok', 'heal', null);
     } catch (err) {
-      await this.events.nemesis('info', 'heal', null, (err as Error).message);
+      healError = `heal failed: ${(err as Error).message}; `;
     }
-    await this.events.nemesis('invoke', 'verify-heal', null);
     const check = await verifyHeal(this.clients, { expectDb: true, timeoutMs, ...(signal ? { signal } : {}) });
     const value = { offsets: check.offsets, problems: check.problems, attempts: check.attempts };
     if (check.healed) await this.events.nemesis('ok', 'verify-heal', value);
-    else await this.events.nemesis('info', 'verify-heal', value, `heal not verified: ${check.problems.join('; ')}`);
+    else await this.events.nemesis('info', 'verify-heal', value, `${healError}heal not verified: ${check.problems.join('; ')}`);
     return check;
   }
 

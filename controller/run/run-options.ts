@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { UsageError } from '../../core/errors';
+import { NEMESIS_KINDS, type NemesisKind } from '../nemesis/nemesis-schedule';
 
 export const DBS = ['etcd'] as const;
 export const WORKLOADS = ['register'] as const;
-export const NEMESES = ['none', 'partition'] as const;
+/** `--nemesis`: `none`, or a comma-separated mix of these fault kinds, rotated over the run. */
+export const NEMESES = ['none', ...NEMESIS_KINDS] as const;
+export const CLOCK_STRATEGIES = ['faketime', 'system'] as const;
 export const PARTITION_SHAPES = ['random-halves', 'halves', 'isolate', 'minority-third', 'majorities-ring', 'bridge'] as const;
 
 /** What a user passes to `faultline run` (strings and human units, as typed). */
@@ -17,6 +20,7 @@ export interface RunOptions {
   nemesisInterval: number;
   partitionShape?: string;
   partitionTarget?: string;
+  clockStrategy?: string;
   nodes: string;
   readConsistency: string;
   seed?: number;
@@ -38,8 +42,10 @@ export interface RunConfig {
   timeLimitMs: number;
   concurrency: number;
   rateHz: number;
-  nemesis: (typeof NEMESES)[number];
+  /** Fault kinds to rotate through; empty for no nemesis. */
+  nemesis: NemesisKind[];
   nemesisIntervalMs: number;
+  clockStrategy: (typeof CLOCK_STRATEGIES)[number];
   partitionShape: (typeof PARTITION_SHAPES)[number];
   partitionTarget: string | undefined;
   /** 'lab' or explicit nodes. */
@@ -66,7 +72,7 @@ const schema = z.object({
   timeLimit: positive('--time-limit'),
   concurrency: z.number().int({ error: '--concurrency must be a whole number' }).min(1, { error: '--concurrency must be at least 1' }),
   rate: positive('--rate'),
-  nemesis: oneOf('--nemesis', NEMESES),
+  clockStrategy: oneOf('--clock-strategy', CLOCK_STRATEGIES),
   nemesisInterval: positive('--nemesis-interval'),
   partitionShape: oneOf('--partition-shape', PARTITION_SHAPES),
   readConsistency: oneOf('--read-consistency', ['linearizable', 'serializable'] as const),
@@ -88,9 +94,13 @@ export function parseNodeList(spec: string): { name: string; agent: string; addr
 
 /** @throws UsageError with a one-line message naming the bad option. */
 export function resolveRunOptions(opts: RunOptions): RunConfig {
-  const parsed = schema.safeParse({ ...opts, partitionShape: opts.partitionShape ?? 'random-halves' });
+  const parsed = schema.safeParse({ ...opts, partitionShape: opts.partitionShape ?? 'random-halves', clockStrategy: opts.clockStrategy ?? 'faketime' });
   if (!parsed.success) throw new UsageError(`Cannot run: ${parsed.error.issues[0]!.message}`);
   const o = parsed.data;
+  const nemesis = parseNemesis(opts.nemesis);
+  if (nemesis.includes('clock') && o.clockStrategy === 'faketime' && o.db === 'etcd') {
+    throw new UsageError('Cannot run: --nemesis clock: etcd is a Go program: libfaketime cannot shift its clock; use --clock-strategy system on dedicated VMs');
+  }
   if (opts.partitionTarget !== undefined && o.partitionShape !== 'isolate') {
     throw new UsageError('Cannot run: --partition-target only applies to --partition-shape isolate');
   }
@@ -105,8 +115,9 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     timeLimitMs: o.timeLimit * 1000,
     concurrency: o.concurrency,
     rateHz: o.rate,
-    nemesis: o.nemesis,
+    nemesis,
     nemesisIntervalMs: o.nemesisInterval * 1000,
+    clockStrategy: o.clockStrategy,
     partitionShape: o.partitionShape,
     partitionTarget: opts.partitionTarget,
     nodes,
@@ -120,4 +131,17 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     keyPeriodMs: o.keyPeriod * 1000,
     checkTimeLimitMs: o.checkTimeLimit * 1000,
   };
+}
+
+/** `none`, or a comma-separated list of fault kinds (`partition,kill,pause,clock,loss`). @throws UsageError */
+export function parseNemesis(spec: string): NemesisKind[] {
+  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 1 && parts[0] === 'none') return [];
+  if (parts.length === 0) throw new UsageError(`Cannot run: --nemesis must be none or a list of ${NEMESIS_KINDS.join(', ')}`);
+  for (const p of parts) {
+    if (!(NEMESIS_KINDS as readonly string[]).includes(p)) {
+      throw new UsageError(`Cannot run: --nemesis must be none or a comma-separated list of ${NEMESIS_KINDS.join(', ')} (got "${p}")`);
+    }
+  }
+  return [...new Set(parts)] as NemesisKind[];
 }

@@ -10,7 +10,7 @@ import { NodePreconditionError } from '../errors';
 import { HistoryCollector, type SequenceGap } from '../history-collector';
 import { buildHistory } from '../history-builder';
 import { labStatus } from '../lab/lab';
-import { PartitionNemesis } from '../nemesis/partition-nemesis';
+import { NemesisSchedule } from '../nemesis/nemesis-schedule';
 import { AgentClient, type NodeAddress } from '../rpc/agent-client';
 import { RunStore } from '../store';
 import { Timeline } from '../timeline';
@@ -51,7 +51,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   const sessions: AgentSession[] = [];
   let nc: NatsConnection | undefined;
   let collector: HistoryCollector | undefined;
-  let nemesis: PartitionNemesis | undefined;
+  let nemesis: NemesisSchedule | undefined;
   let clusterStarted = false;
   /** Agents that answered; cleanup talks only to these (an unreachable one has nothing of ours to undo). */
   const reached: AgentClient[] = [];
@@ -66,7 +66,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
         return h;
       }),
     );
-    if (config.nemesis === 'partition') {
+    if (config.nemesis.includes('partition') || config.nemesis.includes('loss')) {
       const noIptables = hellos.find((h) => !h.capabilities.find((c) => c.name === 'iptables')?.available);
       if (noIptables) {
         const why = noIptables.capabilities.find((c) => c.name === 'iptables')?.detail ?? 'iptables missing';
@@ -116,11 +116,29 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       }),
     );
 
-    if (config.nemesis === 'partition') {
-      nemesis = new PartitionNemesis(clients, events, config.partitionShape, config.seed, config.partitionTarget, config.nemesisIntervalMs * 3);
+    if (config.nemesis.length > 0) {
+      nemesis = new NemesisSchedule(
+        clients,
+        events,
+        {
+          kinds: config.nemesis,
+          db: config.db,
+          seed: config.seed,
+          partitionShape: config.partitionShape,
+          partitionTarget: config.partitionTarget,
+          clockStrategy: config.clockStrategy,
+          maxFaultDurationMs: config.nemesisIntervalMs * 3,
+          lossProbability: 0.3,
+        },
+        log.child({ component: 'nemesis' }),
+      );
     }
     await mainPhase(config, nemesis, log, signal);
-    if (nemesis) await nemesis.stop();
+    // Final phase: heal everything and verify it took before recovery and final reads.
+    if (nemesis) {
+      const check = await nemesis.healAndVerify(30_000, signal);
+      if (!check.healed) log.error({ problems: check.problems }, 'heal not verified');
+    }
     if (!signal.aborted && config.recoveryMs > 0) {
       log.info({ ms: config.recoveryMs }, 'healed; letting the cluster recover');
       await sleep(config.recoveryMs, undefined, { signal }).catch(() => undefined);
@@ -162,7 +180,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
  * Alternates fault and heal every interval until the time limit or an abort. A remainder shorter than an interval
  * is slept through without a new fault, so timer jitter can never add a fault at the very end.
  */
-async function mainPhase(config: RunConfig, nemesis: PartitionNemesis | undefined, log: Logger, signal: AbortSignal): Promise<void> {
+async function mainPhase(config: RunConfig, nemesis: NemesisSchedule | undefined, log: Logger, signal: AbortSignal): Promise<void> {
   const endAt = Date.now() + config.timeLimitMs;
   let faulted = false;
   while (!signal.aborted) {
@@ -176,7 +194,7 @@ async function mainPhase(config: RunConfig, nemesis: PartitionNemesis | undefine
     if (lastStretch) break;
     if (!nemesis) continue;
     if (faulted) await nemesis.stop();
-    else log.info({ grudge: await nemesis.start() }, 'partition');
+    else log.info({ fault: await nemesis.start() }, 'nemesis');
     faulted = !faulted;
   }
 }
