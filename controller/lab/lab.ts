@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { canConnect, startNatsServer } from '../nats-server';
+import { canConnect, freePort, startNatsServer } from '../nats-server';
 import { isOurProcess, terminate } from './lab-process';
 import { labDir, readLabState, writeLabState, type LabAgentState, type LabState } from './lab-state';
 import { createLabNetwork, destroyLabNetwork, describeLabNetwork, netnsSpawnArgs } from './network';
@@ -125,15 +124,4 @@ async function waitForPort(host: string, port: number, timeoutMs: number, what: 
     if (Date.now() > deadline) throw new Error(`Cannot bring the lab up: ${what} is not answering on ${host}:${port}`);
     await sleep(100);
   }
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
 }

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AfterHost } from './cleanup';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canConnect, startNatsServer, type NatsServerHandle } from '../../controller/nats-server';
+import { canConnect, freePort as freePortOn, startNatsServer, type NatsServerHandle } from '../../controller/nats-server';
 
 /** Repository root (tests run from dist/test/...). */
 export const ROOT = resolve(__dirname, '../../..');
@@ -18,14 +17,7 @@ export function tempDir(t: AfterHost, prefix: string): string {
 }
 
 export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
+  return freePortOn(host);
 }
 
 /** A real nats-server with JetStream on loopback, stopped after the test. */
