@@ -97,11 +97,14 @@ test('etcd on a 5-node lab under isolate-n5 partitions', { timeout: 900_000 }, a
       assert.ok(history.some((o) => o.node === n && o.type === 'invoke'), `invokes from ${n}`);
       assert.ok(history.some((o) => o.node === n && o.type !== 'invoke'), `completions from ${n}`);
     }
-    // Nemesis events for every partition and heal: about 26 s / 6 s = 4 toggles, then the final heal. Each start is
-    // followed by its stop, and the final heal closes the run.
+    // Nemesis events for every partition and heal: about 26 s / 6 s = 4 toggles, then the final heal, which is
+    // verified. Each start is followed by its stop.
     const nemesis = history.filter((o) => o.process === 'nemesis' && o.type === 'ok').map((o) => o.f);
-    assert.ok(nemesis.filter((f) => f === 'start-partition').length >= 1, 'at least one partition');
-    nemesis.forEach((f, i) => assert.equal(f, i % 2 === 0 && i < nemesis.length - 1 ? 'start-partition' : 'stop-partition', `nemesis order: ${nemesis.join(', ')}`));
+    const toggles = nemesis.filter((f) => f === 'start-partition' || f === 'stop-partition');
+    assert.ok(toggles.filter((f) => f === 'start-partition').length >= 1, `at least one partition: ${nemesis.join(', ')}`);
+    toggles.forEach((f, i) => assert.equal(f, i % 2 === 0 ? 'start-partition' : 'stop-partition', `nemesis order: ${nemesis.join(', ')}`));
+    assert.equal(toggles.length % 2, 0, `every partition was healed: ${nemesis.join(', ')}`);
+    assert.equal(nemesis[nemesis.length - 1], 'verify-heal', `the run ends with a verified heal: ${nemesis.join(', ')}`);
     assert.ok(history.filter((o) => o.f === 'start-partition' && o.type === 'ok').every((o) => JSON.stringify(o.value).includes('n5')));
     // No sequence gap per publisher.
     const byNode = new Map<string, number[]>();
