@@ -30,7 +30,12 @@ interface RunState {
   lastSeq: number;
   acked: Set<number>;
   watermark: number;
+  /** Sequence number up to which the spool file was last emptied. */
+  compactedAt: number;
 }
+
+/** Empty the spool once this many events since the last compaction are all acknowledged. */
+const COMPACT_EVERY = 10_000;
 
 /**
  * Publishes events to JetStream with a per-run, gapless sequence number. Each event is spooled to disk first and
@@ -91,7 +96,7 @@ export class EventPublisher {
     return { lastSeq: run.lastSeq, unacked: run.lastSeq - run.watermark };
   }
 
-  /** Resolves when every event of `runId` is acknowledged, or rejects after `timeoutMs`. */
+  /** Resolves when every event of `runId` is acknowledged (and empties its spool), or rejects after `timeoutMs`. */
   async flush(runId: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.stats(runId).unacked > 0) {
@@ -99,6 +104,12 @@ export class EventPublisher {
         throw new Error(`Cannot flush events of run "${runId}": ${this.stats(runId).unacked} still unacknowledged after ${timeoutMs} ms`);
       }
       await sleep(20);
+    }
+    const run = this.#runs.get(runId);
+    if (run && run.lastSeq > run.compactedAt) {
+      run.spool.writeAcked(run.watermark);
+      run.spool.compact(run.watermark);
+      run.compactedAt = run.watermark;
     }
   }
 
@@ -112,7 +123,7 @@ export class EventPublisher {
     let run = this.#runs.get(runId);
     if (!run) {
       const spool = new RunSpool(this.spoolDir, runId);
-      run = { spool, lastSeq: 0, acked: new Set(), watermark: 0 };
+      run = { spool, lastSeq: 0, acked: new Set(), watermark: 0, compactedAt: spool.readBase() };
       this.#runs.set(runId, run);
     }
     return run;
@@ -123,10 +134,11 @@ export class EventPublisher {
     for (const runId of RunSpool.runsIn(this.spoolDir)) {
       const run = this.#run(runId);
       const records = run.spool.readAll();
-      run.lastSeq = records.length;
-      run.watermark = Math.min(run.spool.readAcked(), records.length);
-      for (let i = run.watermark; i < records.length; i++) {
-        this.#queue.push({ runId, p: { seq: i + 1, data: records[i]! } });
+      const base = run.spool.readBase();
+      run.watermark = run.spool.readAcked();
+      run.lastSeq = Math.max(base + records.length, run.watermark);
+      for (let seq = Math.max(run.watermark, base) + 1; seq <= base + records.length; seq++) {
+        this.#queue.push({ runId, p: { seq, data: records[seq - base - 1]! } });
       }
       if (run.lastSeq > run.watermark) {
         this.log.warn({ runId, resend: run.lastSeq - run.watermark }, 'resending spooled events');
@@ -186,6 +198,11 @@ export class EventPublisher {
     while (run.acked.delete(run.watermark + 1)) run.watermark++;
     if (run.watermark !== before && (run.watermark === run.lastSeq || run.watermark % 256 === 0)) {
       run.spool.writeAcked(run.watermark);
+    }
+    // Everything acknowledged and the spool grown large: drop what JetStream now holds (long soak runs).
+    if (run.watermark === run.lastSeq && run.lastSeq - run.compactedAt >= COMPACT_EVERY) {
+      run.spool.compact(run.watermark);
+      run.compactedAt = run.watermark;
     }
   }
 }

@@ -18,3 +18,17 @@ test('RunSpool keeps records and the acked watermark across reopen, and drops a 
   assert.equal(again.readAcked(), 1);
   assert.deepEqual(RunSpool.runsIn(dir), ['r1']);
 });
+
+test('RunSpool.compact() empties the spool and sequence numbers carry on after it, also across a crash', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const s = new RunSpool(dir, 'r2');
+  for (const b of [1, 2, 3]) s.append(new Uint8Array([b]));
+  s.writeAcked(3);
+  s.compact(3);
+  s.append(new Uint8Array([4]));
+  const again = new RunSpool(dir, 'r2');
+  assert.equal(again.readBase(), 3);
+  assert.deepEqual(again.readAll().map((r) => [...r]), [[4]]);
+  assert.equal(again.readAcked(), 3);
+});

@@ -1,16 +1,19 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
  * An append-only on-disk spool of encoded events for one run, with the watermark of what JetStream has
  * acknowledged. An event is written here before it is published, so an agent that dies before the ack
  * resends it after restart (JetStream drops the duplicate by its message id).
- * Layout: `<dir>/<runId>.spool` holds records `[u32 length][bytes]`; `<dir>/<runId>.acked` holds the highest
- * sequence number below which everything is acknowledged.
+ * Layout: `<dir>/<runId>.spool` holds records `[u32 length][bytes]`, the first one with sequence number
+ * `base + 1`; `<dir>/<runId>.base` holds `base` (0 when absent); `<dir>/<runId>.acked` holds the highest sequence
+ * number up to which everything is acknowledged. `compact()` drops acknowledged records so a long soak run does
+ * not fill the disk; sequence numbers carry on from where they were.
  */
 export class RunSpool {
   readonly spoolPath: string;
   readonly ackedPath: string;
+  readonly basePath: string;
 
   constructor(
     dir: string,
@@ -19,6 +22,7 @@ export class RunSpool {
     mkdirSync(dir, { recursive: true });
     this.spoolPath = join(dir, `${runId}.spool`);
     this.ackedPath = join(dir, `${runId}.acked`);
+    this.basePath = join(dir, `${runId}.base`);
   }
 
   /** Run ids that have a spool in `dir`. */
@@ -35,7 +39,7 @@ export class RunSpool {
     appendFileSync(this.spoolPath, Buffer.concat([header, record]));
   }
 
-  /** All records in order (record i has sequence number i + 1). A torn last record (crash mid-write) is dropped. */
+  /** All records in order (record i has sequence number base + i + 1). A torn last record (crash mid-write) is dropped. */
   readAll(): Uint8Array[] {
     if (!existsSync(this.spoolPath)) return [];
     const buf = readFileSync(this.spoolPath);
@@ -51,20 +55,37 @@ export class RunSpool {
   }
 
   readAcked(): number {
-    if (!existsSync(this.ackedPath)) return 0;
-    const n = Number.parseInt(readFileSync(this.ackedPath, 'utf8'), 10);
-    return Number.isInteger(n) && n >= 0 ? n : 0;
+    return readNumber(this.ackedPath);
+  }
+
+  /** Sequence number of the record before the first one in the spool file. */
+  readBase(): number {
+    return readNumber(this.basePath);
   }
 
   /** Atomically records the acknowledged watermark. */
   writeAcked(seq: number): void {
-    const tmp = `${this.ackedPath}.tmp`;
-    writeFileSync(tmp, `${seq}\n`);
-    renameSync(tmp, this.ackedPath);
+    writeNumber(this.ackedPath, seq);
   }
 
-  remove(): void {
-    rmSync(this.spoolPath, { force: true });
-    rmSync(this.ackedPath, { force: true });
+  /**
+   * Drops the records up to `acked`, which must be every record in the spool. The file is emptied before the base
+   * moves: a crash in between leaves an empty spool, and `lastSeq` is then recovered from the acked watermark.
+   */
+  compact(acked: number): void {
+    writeFileSync(this.spoolPath, Buffer.alloc(0));
+    writeNumber(this.basePath, acked);
   }
+}
+
+function readNumber(path: string): number {
+  if (!existsSync(path)) return 0;
+  const n = Number.parseInt(readFileSync(path, 'utf8'), 10);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+function writeNumber(path: string, n: number): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${n}\n`);
+  renameSync(tmp, path);
 }
