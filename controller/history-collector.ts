@@ -1,4 +1,4 @@
-import type { ConsumerMessages, NatsConnection } from 'nats';
+import type { ConsumerMessages, JetStreamManager, NatsConnection } from 'nats';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -22,6 +22,7 @@ export class HistoryCollector {
   #out: WriteStream;
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> = Promise.resolve();
+  #durable: { jsm: JetStreamManager; name: string } | undefined;
   received = 0;
   duplicates = 0;
 
@@ -37,6 +38,7 @@ export class HistoryCollector {
   async start(): Promise<void> {
     const jsm = await ensureEventStream(this.nc);
     const durable = await ensureRunConsumer(jsm, this.runId);
+    this.#durable = { jsm, name: durable };
     const consumer = await this.nc.jetstream().consumers.get(EVENT_STREAM, durable);
     this.#messages = await consumer.consume({ max_messages: 2000 });
     this.#loop = (async () => {
@@ -78,7 +80,16 @@ export class HistoryCollector {
   async stop(): Promise<void> {
     this.#messages?.stop();
     await this.#loop;
-    await new Promise<void>((resolve) => this.#out.end(resolve));
+    if (!this.#out.closed) await new Promise<void>((resolve) => this.#out.end(resolve));
+  }
+
+  /**
+   * Deletes the run's durable consumer once its history is safely on disk, so consumers do not pile up on the
+   * server over many runs (the events themselves stay in the stream until its age limit).
+   */
+  async deleteConsumer(): Promise<void> {
+    if (this.#durable) await this.#durable.jsm.consumers.delete(EVENT_STREAM, this.#durable.name);
+    this.#durable = undefined;
   }
 }
 

@@ -149,6 +149,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     for (const s of stopped) expected[s.node] = s.status.lastSeq;
     const gaps = await collector.waitFor(expected, 30_000);
     await collector.stop();
+    await collector.deleteConsumer().catch((err: unknown) => log.warn({ err }, 'could not delete the run\'s consumer'));
     collector = undefined;
 
     history = await buildHistory(store.path('events.raw.jsonl'), store.path('history.jsonl'));
