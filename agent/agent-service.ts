@@ -168,10 +168,12 @@ export class AgentService {
         this.workload.start();
         return this.#workloadStatus();
       }),
-      stopWorkload: unary(log, async () => {
-        await this.workload?.stop();
-        if (this.#workloadRunId) await this.publisher.flush(this.#workloadRunId, 30_000);
-        return this.#workloadStatus();
+      stopWorkload: unary(log, async (req) => {
+        // The run id comes from the request: an agent restarted mid-run has no workload of its own but may still
+        // hold that run's spooled events, and the controller needs their last sequence number to prove completeness.
+        if (this.#workloadRunId === req.runId) await this.workload?.stop();
+        await this.publisher.flush(req.runId, 30_000);
+        return this.#workloadStatus(req.runId);
       }),
       status: unary(log, async () => ({
         node: this.config.node,
@@ -206,10 +208,11 @@ export class AgentService {
     return { ok: true, message, active: state.faults.map((f) => f.id), state };
   }
 
-  #workloadStatus(): WorkloadStatus {
-    const stats = this.publisher.stats(this.#workloadRunId);
+  #workloadStatus(runId: string = this.#workloadRunId): WorkloadStatus {
+    const stats = this.publisher.stats(runId);
+    const ours = runId === this.#workloadRunId && this.workload !== undefined;
     return {
-      state: this.workload?.state ?? 'idle',
+      state: ours ? this.workload!.state : 'idle',
       invoked: this.workload?.invoked ?? 0,
       completed: this.workload?.completed ?? 0,
       lastSeq: stats.lastSeq,

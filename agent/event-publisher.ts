@@ -134,8 +134,14 @@ export class EventPublisher {
     for (const runId of RunSpool.runsIn(this.spoolDir)) {
       const run = this.#run(runId);
       const records = run.spool.readAll();
-      const base = run.spool.readBase();
+      let base = run.spool.readBase();
       run.watermark = run.spool.readAcked();
+      if (records.length === 0 && run.watermark > base) {
+        // A crash between emptying the spool and moving its base: finish the compaction.
+        run.spool.compact(run.watermark);
+        base = run.watermark;
+      }
+      run.compactedAt = base;
       run.lastSeq = Math.max(base + records.length, run.watermark);
       for (let seq = Math.max(run.watermark, base) + 1; seq <= base + records.length; seq++) {
         this.#queue.push({ runId, p: { seq, data: records[seq - base - 1]! } });

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -39,7 +39,10 @@ export class RunSpool {
     appendFileSync(this.spoolPath, Buffer.concat([header, record]));
   }
 
-  /** All records in order (record i has sequence number base + i + 1). A torn last record (crash mid-write) is dropped. */
+  /**
+   * All records in order (record i has sequence number base + i + 1). A torn last record (crash or full disk
+   * mid-write) is cut off the file, so that the next append starts at a record boundary.
+   */
   readAll(): Uint8Array[] {
     if (!existsSync(this.spoolPath)) return [];
     const buf = readFileSync(this.spoolPath);
@@ -51,6 +54,7 @@ export class RunSpool {
       out.push(buf.subarray(at + 4, at + 4 + len));
       at += 4 + len;
     }
+    if (at < buf.length) truncateSync(this.spoolPath, at);
     return out;
   }
 

@@ -2,15 +2,12 @@ import type { ConsumerMessages, JetStreamManager, NatsConnection } from 'nats';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { SequenceGap } from '../core/history/completeness';
 import { Event } from '../proto/gen/events';
 import { EVENT_STREAM, ensureEventStream, ensureRunConsumer } from './event-stream';
 import { SequenceTracker } from './sequence-tracker';
 
-export interface SequenceGap {
-  node: string;
-  from: number;
-  to: number;
-}
+export type { SequenceGap } from '../core/history/completeness';
 
 /**
  * Consumes one run's events from JetStream as they arrive and appends them, decoded, to a raw events file (one

@@ -8,6 +8,8 @@ test('SequenceTracker finds gaps and drops redeliveries', () => {
   assert.equal(t.add('n1', 2), false);
   assert.equal(t.add('n1', 5), false);
   assert.equal(t.contiguous('n1'), 2);
+  assert.equal(t.maxSeen('n1'), 7);
+  assert.equal(t.maxSeen('n9'), 0);
   assert.deepEqual(t.gaps('n1', 8), [
     { from: 3, to: 3 },
     { from: 6, to: 6 },

@@ -20,6 +20,13 @@ export class SequenceTracker {
     return true;
   }
 
+  /** Highest sequence number that arrived from `node` (0 when none). */
+  maxSeen(node: string): number {
+    let max = this.contiguous(node);
+    for (const s of this.#ahead.get(node) ?? []) if (s > max) max = s;
+    return max;
+  }
+
   /** Highest n such that 1..n all arrived. */
   contiguous(node: string): number {
     return this.#watermark.get(node) ?? 0;

@@ -7,6 +7,7 @@ import { parseConsistencyModel, type ConsistencyModel } from '../../core/elle/co
 import { HistoryFormatError, UsageError } from '../../core/errors';
 import { readHistoryFile } from '../../core/history/read-history';
 import { EXIT, exitCodeFor } from '../exit-codes';
+import { reportIfIncomplete } from '../incomplete-history';
 
 export interface TxnCheckOptions {
   model: 'list-append' | 'rw-register';
@@ -31,6 +32,8 @@ export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<
   try {
     consistency = parseConsistencyModel(opts.consistency ?? DEFAULT_CONSISTENCY);
     const { ops } = readHistoryFile(file);
+    const incomplete = reportIfIncomplete(file, ops, opts.json);
+    if (incomplete !== undefined) return incomplete;
     ({ result, pictures } = checkTxnHistory(ops, { model: opts.model, consistency }));
   } catch (err) {
     if (err instanceof HistoryFormatError || err instanceof RangeError || err instanceof UsageError) {

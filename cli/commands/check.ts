@@ -11,6 +11,7 @@ import { HistoryFormatError, UsageError } from '../../core/errors';
 import type { Op } from '../../core/history/operation';
 import { readHistoryFile, type HistoryFormat } from '../../core/history/read-history';
 import { EXIT, exitCodeFor } from '../exit-codes';
+import { reportIfIncomplete } from '../incomplete-history';
 import { runTxnCheck } from './check-txn';
 
 const TXN_MODELS = ['list-append', 'rw-register'] as const;
@@ -120,6 +121,8 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
     return runTxnCheck(file, { model: o.model, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}) });
   }
   const { format, ops } = readHistoryFile(file);
+  const incomplete = reportIfIncomplete(file, ops, o.json);
+  if (incomplete !== undefined) return incomplete;
   let model = o.model as ModelName | undefined;
   if (model === undefined) {
     const fromVerdicts = modelFromVerdicts(file);

@@ -67,6 +67,10 @@ export async function checkRunHistory(
     if (!(err instanceof HistoryFormatError)) throw err;
     return { valid: 'unknown', reason: `history malformed: ${err.message}`, gaps, stats, expectedSeq, checks: {} };
   }
+  if (stats.ok + stats.fail === 0) {
+    // Nothing completed with a known outcome (the DB never answered, or the workload died): that proves nothing.
+    return { valid: 'unknown', reason: 'no operation completed with a known outcome: nothing to check', gaps, stats, expectedSeq, checks: {} };
+  }
   const linearizable = await checkHistory(history, { model: 'etcd-register', timeLimitMs: config.checkTimeLimitMs });
   const html = renderEvidenceHtml(linearizable);
   if (html !== undefined) writeFileSync(store.path('linearizability.html'), html);

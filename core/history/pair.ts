@@ -8,7 +8,8 @@ import type { Op, PairedOp } from './operation';
  * - an `ok` completion's value replaces the invocation's value (reads are invoked with nil);
  * - `info`, and an invocation that never completes, is indeterminate: `end` is Infinity;
  * - an `info` with no open invocation (nemesis messages, log lines) is not a client op and is skipped;
- * - an `ok`/`fail` with no open invocation, or a second invocation while one is open, is malformed.
+ * - an `ok`/`fail` with no open invocation, a second invocation while one is open, or a completion timed before
+ *   its invocation, is malformed.
  * Times: an event without `time` uses its index, so file order is real-time order.
  * @throws HistoryFormatError naming the line of the offending event.
  */
@@ -51,6 +52,13 @@ export function pairOps(history: readonly Op[]): PairedOp[] {
     }
     open.delete(op.process);
     const p = entry.paired;
+    // With uncertainty, stated times may cross; only a completion that certainly precedes its invocation is wrong.
+    if (op.time !== undefined && entry.op.time !== undefined && op.time + u < entry.op.time - (entry.op.uncertainty ?? 0)) {
+      throw new HistoryFormatError(
+        `"${op.type}" completion of process ${op.process} is timed before its invocation, beyond both uncertainties (line ${entry.op.line ?? entry.op.index})`,
+        op.line,
+      );
+    }
     if (op.f !== p.f) {
       throw new HistoryFormatError(
         `completion "${op.f}" for process ${op.process} does not match its invocation "${p.f}"`,

@@ -53,3 +53,10 @@ test('parseHistoryText() rejects malformed input with one line naming the line',
   throwsAtLine('{:process 0 :type :invoke :f :read}\n{:process 0 :type :whatever :f :read}', 2, /unknown op type/);
   throwsAtLine('INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]\ngarbage', 2);
 });
+
+test('parseHistoryText() refuses jsonl where only some events are timed, and an ok without a value', () => {
+  const partial = '{"type":"invoke","process":1,"f":"write","value":1,"time":1000000000}\n{"type":"ok","process":1,"f":"write","value":1}\n';
+  assert.throws(() => parseHistoryText(partial), (e: unknown) => e instanceof HistoryFormatError && e.line === 2 && /every event a time, or none/.test(e.message));
+  const noValue = '{"type":"invoke","process":1,"f":"read","value":null}\n{"type":"ok","process":1,"f":"read"}\n';
+  assert.throws(() => parseHistoryText(noValue), (e: unknown) => e instanceof HistoryFormatError && e.line === 2 && /must carry "value"/.test(e.message));
+});

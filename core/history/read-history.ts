@@ -127,7 +127,19 @@ function parseJsonl(text: string): Op[] {
     }
     if (typeof r.node === 'string') op.node = r.node;
     if (r.error !== undefined && r.error !== null) op.error = typeof r.error === 'string' ? r.error : JSON.stringify(r.error);
+    if (op.type === 'ok' && op.process !== 'nemesis' && !('value' in r)) {
+      // A missing value would read as nil, which some models take as an observation ("key absent").
+      throw new HistoryFormatError('an "ok" completion must carry "value" (null for nil)', line);
+    }
     ops.push(op);
+  }
+  // Times and line numbers are different scales: a history gives every client event a time, or none (nemesis
+  // events are not ordered against operations by any checker).
+  const client = ops.filter((o) => o.process !== 'nemesis');
+  const timed = client.filter((o) => o.time !== undefined).length;
+  if (timed > 0 && timed < client.length) {
+    const untimed = client.find((o) => o.time === undefined)!;
+    throw new HistoryFormatError('some events have a "time" and this one has none: give every event a time, or none', untimed.line);
   }
   return ops;
 }

@@ -57,3 +57,19 @@ test('faultline agent without --insecure refuses to serve plaintext, in one line
   const res = await runCli(['agent', '--node', 'n1', '--listen', '127.0.0.1:1', '--nats', 'nats://127.0.0.1:4222', '--data-dir', '/tmp/x']);
   assertOneLineError(res, /pass --insecure/);
 });
+
+test('faultline check says unknown (exit 2) for a history with a sequence gap instead of judging it', async (tc) => {
+  const dir = tempDir(lifo(tc), 'hist-');
+  const file = join(dir, 'history.jsonl');
+  // n1's events 1-2 (a write of 7) were lost: judging the read of 7 would report a value that was never written.
+  writeFileSync(
+    file,
+    [
+      '{"index":0,"type":"invoke","process":0,"f":"read","key":"k","value":null,"time":300,"uncertainty":1,"node":"n1","seq":3}',
+      '{"index":1,"type":"ok","process":0,"f":"read","key":"k","value":7,"time":400,"uncertainty":1,"node":"n1","seq":4}',
+    ].join('\n') + '\n',
+  );
+  const res = await runCli(['check', file]);
+  assert.equal(res.code, 2, res.stdout + res.stderr);
+  assert.match(res.stdout, /unknown: history incomplete, events missing \(node seq\): n1 1-2/);
+});

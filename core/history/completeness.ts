@@ -1,0 +1,37 @@
+import type { Op } from './operation';
+
+export interface SequenceGap {
+  node: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Missing per-publisher sequence numbers in a history whose events carry `node` and `seq` (ours do): each
+ * publisher's events must be numbered 1..max with no hole. A hole means lost events, which can hide an anomaly
+ * or fake one (a lost write makes a later read look impossible), so such a history cannot be judged.
+ * Events without `node`/`seq` (Jepsen's, Porcupine's) prove nothing either way and are skipped.
+ */
+export function sequenceGaps(history: readonly Op[]): SequenceGap[] {
+  const seen = new Map<string, Set<number>>();
+  for (const op of history) {
+    if (op.node === undefined || op.seq === undefined) continue;
+    let s = seen.get(op.node);
+    if (!s) seen.set(op.node, (s = new Set()));
+    s.add(op.seq);
+  }
+  const gaps: SequenceGap[] = [];
+  for (const [node, seqs] of [...seen].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const max = Math.max(...seqs);
+    let start: number | undefined;
+    for (let n = 1; n <= max + 1; n++) {
+      const missing = n <= max && !seqs.has(n);
+      if (missing && start === undefined) start = n;
+      if (!missing && start !== undefined) {
+        gaps.push({ node, from: start, to: n - 1 });
+        start = undefined;
+      }
+    }
+  }
+  return gaps;
+}
