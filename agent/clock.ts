@@ -5,13 +5,12 @@
  * checker never orders two events that might really have happened the other way round.
  */
 
+import { driftAllowanceNanos } from '../core/time/clock-bounds';
+
 /** Monotonic nanoseconds (CLOCK_MONOTONIC): never skewed by clock faults, which only touch DB processes. */
 export function monoNanos(): number {
   return Number(process.hrtime.bigint());
 }
-
-/** Upper bound on the rate difference between two monotonic clocks (ppm); quartz is well within 100 ppm. */
-const DRIFT_PPM = 200;
 
 export interface ClockMappingSample {
   /** Which controller timeline (run) this maps onto. */
@@ -51,7 +50,7 @@ export class ClockMapper {
     const m = this.#mapping;
     if (!m) throw new Error('Cannot timestamp an event: no clock sync with the controller yet');
     const raw = mono + m.offsetNanos;
-    const drift = Math.ceil((Math.abs(mono - m.syncedAtAgentMonoNanos) * DRIFT_PPM) / 1e6);
+    const drift = driftAllowanceNanos(mono - m.syncedAtAgentMonoNanos);
     let uncertainty = m.uncertaintyNanos + drift;
     let time = raw;
     if (time < this.#lastTime) {

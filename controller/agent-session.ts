@@ -4,6 +4,14 @@ import type { AgentMessage, ClockMapping, ControllerMessage } from '../proto/gen
 import type { AgentClient } from './rpc/agent-client';
 import { AgentUnavailableError } from './errors';
 import type { Timeline } from './timeline';
+import { clockBoundViolation } from '../core/time/clock-bounds';
+
+export interface ClockViolation {
+  node: string;
+  /** By how much the offset moved beyond what uncertainty and the drift bound allow. */
+  exceededNanos: number;
+  atTimeNanos: number;
+}
 
 /** How many ping/pong exchanges make one sync; the one with the shortest round trip wins (NTP's filter). */
 const PINGS_PER_SYNC = 8;
@@ -27,6 +35,8 @@ export class AgentSession {
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
   mapping: ClockMapping | undefined;
+  /** Resyncs that disagreed with the previous mapping by more than the drift bound allows. */
+  readonly clockViolations: ClockViolation[] = [];
 
   constructor(
     private readonly client: AgentClient,
@@ -78,6 +88,16 @@ export class AgentSession {
       uncertaintyNanos: best.uncertaintyNanos,
       syncedAtAgentMonoNanos: best.agentMonoNanos,
     };
+    if (this.mapping) {
+      const exceededNanos = clockBoundViolation(
+        { offsetNanos: this.mapping.offsetNanos, uncertaintyNanos: this.mapping.uncertaintyNanos, atAgentMonoNanos: this.mapping.syncedAtAgentMonoNanos },
+        { offsetNanos: mapping.offsetNanos, uncertaintyNanos: mapping.uncertaintyNanos, atAgentMonoNanos: mapping.syncedAtAgentMonoNanos },
+      );
+      if (exceededNanos > 0) {
+        this.clockViolations.push({ node: this.client.node.name, exceededNanos, atTimeNanos: this.timeline.now() });
+        this.log.warn({ node: this.client.node.name, exceededNanos }, 'agent clock drifted beyond the assumed bound');
+      }
+    }
     this.#send({ body: { oneofKind: 'mapping', mapping } });
     this.mapping = mapping;
     return mapping;

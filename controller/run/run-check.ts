@@ -3,6 +3,7 @@ import { checkHistory, renderEvidenceHtml, type CheckResult, type Validity } fro
 import { HistoryFormatError } from '../../core/errors';
 import type { Op } from '../../core/history/operation';
 import { pairOps } from '../../core/history/pair';
+import type { ClockViolation } from '../agent-session';
 import type { SequenceGap } from '../history-collector';
 import type { RunStore } from '../store';
 import type { RunConfig } from './run-options';
@@ -27,6 +28,7 @@ export interface RunVerdict {
   gaps: SequenceGap[];
   stats?: HistoryStats;
   expectedSeq?: Record<string, number>;
+  clockViolations?: ClockViolation[];
   checks: { linearizable?: CheckResult };
 }
 
@@ -56,8 +58,14 @@ export async function checkRunHistory(
   expectedSeq: Record<string, number>,
   config: RunConfig,
   store: RunStore,
+  clockViolations: ClockViolation[] = [],
 ): Promise<RunVerdict> {
   const stats = historyStats(history);
+  if (clockViolations.length > 0) {
+    // A timestamp may be off by more than its stated uncertainty: real-time order could be wrong either way.
+    const nodes = [...new Set(clockViolations.map((v) => v.node))].join(', ');
+    return { valid: 'unknown', reason: `clock drift beyond the assumed bound on ${nodes}: timestamps cannot be trusted`, gaps, stats, expectedSeq, clockViolations, checks: {} };
+  }
   if (gaps.length > 0) {
     return { valid: 'unknown', reason: `history incomplete: ${gaps.length} sequence gap(s)`, gaps, stats, expectedSeq, checks: {} };
   }

@@ -169,7 +169,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   // no lease or keepalive depends on an event loop busy with the search.
   const verdict = signal.aborted
     ? interruptedVerdict(collected.gaps)
-    : await checkRunHistory(history, collected.gaps, collected.expected, config, store);
+    : await checkRunHistory(history, collected.gaps, collected.expected, config, store, sessions.flatMap((s) => s.clockViolations));
   store.writeJson('results.json', verdict);
   return { verdict, storeDir: store.dir, interrupted: signal.aborted };
 
