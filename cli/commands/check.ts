@@ -170,7 +170,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
 export function registerCheckCommand(program: Command): void {
   program
     .command('check <file>')
-    .description('check a stored history (history.jsonl, Jepsen/Knossos EDN, Porcupine etcd/kv) for linearizability')
+    .description('check a stored history (history.jsonl, Jepsen/Knossos EDN, Porcupine etcd/kv) for linearizability, or transactional anomalies with --model list-append|rw-register')
     .option('--model <model>', `${[...MODEL_NAMES, ...TXN_MODELS].join(' | ')} (default: from a verdicts.json beside the file, else inferred from the ops)`)
     .option('--independent', 'values are Jepsen [key value] tuples: check each key separately')
     .option('--json', 'print the result as JSON')
