@@ -12,6 +12,7 @@ import type { Op } from '../../core/history/operation';
 import { readHistoryFile, type HistoryFormat } from '../../core/history/read-history';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { reportIfIncomplete } from '../incomplete-history';
+import { INVARIANT_CHECKERS, parseCheckerList, runInvariantCheck } from './check-invariants';
 import { runTxnCheck } from './check-txn';
 
 const TXN_MODELS = ['list-append', 'rw-register'] as const;
@@ -25,6 +26,9 @@ interface CheckCliOptions {
   consistency?: string;
   out?: string;
   init?: string;
+  checker?: string;
+  bankTotal?: string;
+  linearizableSet?: boolean;
 }
 
 /** The model and initial state named for FILE by a `verdicts.json` in its folder or up to 3 folders above. */
@@ -113,6 +117,23 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
       throw new UsageError(`Cannot check: --init must be JSON, got ${JSON.stringify(o.init)}`);
     }
   }
+  if (o.checker !== undefined) {
+    if (o.model !== undefined) throw new UsageError('Cannot check: give either --model (linearizability, transactions) or --checker (invariants), not both');
+    const checkers = parseCheckerList(o.checker);
+    let bankTotal: number | undefined;
+    if (o.bankTotal !== undefined) {
+      bankTotal = Number(o.bankTotal);
+      if (o.bankTotal.trim() === '' || !Number.isFinite(bankTotal)) throw new UsageError(`Cannot check: --bank-total must be a number, got "${o.bankTotal}"`);
+    }
+    if (init !== undefined && typeof init !== 'number') throw new UsageError(`Cannot check: with --checker, --init is the counter's initial value and must be a number, got ${o.init}`);
+    return runInvariantCheck(file, {
+      checkers,
+      ...(o.json ? { json: true } : {}),
+      ...(typeof init === 'number' ? { counterInit: init } : {}),
+      ...(bankTotal !== undefined ? { bank: { total: bankTotal } } : {}),
+      ...(o.linearizableSet ? { linearizableSet: true } : {}),
+    });
+  }
   const known = [...MODEL_NAMES, ...TXN_MODELS] as readonly string[];
   if (o.model !== undefined && !known.includes(o.model)) {
     throw new UsageError(`Cannot check: unknown model "${o.model}" (expected one of ${known.join(', ')})`);
@@ -170,13 +191,16 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
 export function registerCheckCommand(program: Command): void {
   program
     .command('check <file>')
-    .description('check a stored history (history.jsonl, Jepsen/Knossos EDN, Porcupine etcd/kv) for linearizability, or transactional anomalies with --model list-append|rw-register')
+    .description('check a stored history (history.jsonl, Jepsen/Knossos EDN, Porcupine etcd/kv) for linearizability, for transactional anomalies with --model list-append|rw-register, or against invariants with --checker')
     .option('--model <model>', `${[...MODEL_NAMES, ...TXN_MODELS].join(' | ')} (default: from a verdicts.json beside the file, else inferred from the ops)`)
     .option('--independent', 'values are Jepsen [key value] tuples: check each key separately')
     .option('--json', 'print the result as JSON')
     .option('--time-limit <seconds>', 'give up with "unknown" after this many seconds')
     .option('--consistency <level>', 'consistency model for list-append / rw-register')
-    .option('--init <json>', 'initial model state as JSON (e.g. 0, or {"x":0,"y":0} for multi-register)')
+    .option('--init <json>', 'initial model state as JSON (e.g. 0, or {"x":0,"y":0} for multi-register; the counter\'s start with --checker counter)')
+    .option('--checker <list>', `invariant checkers instead of a model, comma-separated: ${INVARIANT_CHECKERS.join(', ')}`)
+    .option('--bank-total <n>', 'bank: the total every read must sum to (default: reads must agree with each other)')
+    .option('--linearizable-set', 'set-full: an element missing from a read after it was known present and seen again later is an error too')
     .option('--out <dir>', 'write the HTML evidence here (default: next to the file)')
     .action(async (file: string, o: CheckCliOptions) => {
       process.exitCode = await runCheck(file, o);

@@ -58,3 +58,68 @@ test('faultline check rejects malformed input with one line naming the line, exi
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
 });
+
+/** Writes `lines` (one Jepsen op map each) as an EDN history and checks it with `args`. */
+function checkEdn(dir: string, name: string, lines: string[], ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return check(file, ...args);
+}
+
+const op = (type: string, process: number, f: string, value: string, time: number): string =>
+  `{:type :${type}, :f :${f}, :value ${value}, :process ${process}, :time ${time}}`;
+
+test('faultline check --checker runs the invariant checkers: each one says valid for a sound history and INVALID naming what broke', { timeout: 60_000 }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fl-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const adds = [op('invoke', 0, 'add', '1', 10), op('ok', 0, 'add', '1', 20), op('invoke', 1, 'add', '2', 15), op('ok', 1, 'add', '2', 25)];
+  // set-full: 2 acknowledged, then a read without it (lost) vs. reads that keep both.
+  const setOk = checkEdn(dir, 'set-ok.edn', [...adds, op('invoke', 2, 'read', 'nil', 30), op('ok', 2, 'read', '#{1 2}', 40), op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '[2 1]', 60)], '--checker', 'set-full');
+  assert.equal(setOk.code, 0, setOk.stdout + setOk.stderr);
+  assert.match(setOk.stdout, /set-full: valid: 2 elements added \(2 acknowledged\): 2 stable/);
+  const setLost = checkEdn(dir, 'set-lost.edn', [...adds, op('invoke', 2, 'read', 'nil', 30), op('ok', 2, 'read', '#{1 2}', 40), op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '[1]', 60)], '--checker', 'set-full', '--json');
+  assert.equal(setLost.code, 1, setLost.stdout + setLost.stderr);
+  const lost = JSON.parse(setLost.stdout) as { valid: unknown; results: { 'set-full': { lost: unknown[]; lostCount: number } } };
+  assert.equal(lost.valid, false);
+  assert.deepEqual(lost.results['set-full'].lost, [2]);
+  // counter: an unacknowledged (info) increment may or may not count; a read of 2 after +1 ok and +1 info is fine, 3 is not.
+  const incs = [op('invoke', 0, 'add', '1', 10), op('ok', 0, 'add', '1', 20), op('invoke', 1, 'add', '1', 30), op('info', 1, 'add', '1', 40)];
+  assert.equal(checkEdn(dir, 'counter-ok.edn', [...incs, op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '2', 60)], '--checker', 'counter').code, 0);
+  const over = checkEdn(dir, 'counter-bad.edn', [...incs, op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '3', 60)], '--checker', 'counter');
+  assert.equal(over.code, 1, over.stdout);
+  assert.match(over.stdout, /read 3 by process 2 \(line 5\) outside \[1, 2\]/);
+  // --init moves the counter's start.
+  assert.equal(checkEdn(dir, 'counter-init.edn', [...incs, op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '12', 60)], '--checker', 'counter', '--init', '10').code, 0);
+  // bank: totals must be conserved (and match --bank-total when given).
+  const transfer = [op('invoke', 0, 'transfer', '{:from 0, :to 1, :amount 5}', 10), op('ok', 0, 'transfer', '{:from 0, :to 1, :amount 5}', 20)];
+  const bankOk = checkEdn(dir, 'bank-ok.edn', [...transfer, op('invoke', 1, 'read', 'nil', 30), op('ok', 1, 'read', '{0 5, 1 15}', 40)], '--checker', 'bank', '--bank-total', '20');
+  assert.equal(bankOk.code, 0, bankOk.stdout + bankOk.stderr);
+  const bankBad = checkEdn(dir, 'bank-bad.edn', [...transfer, op('invoke', 1, 'read', 'nil', 30), op('ok', 1, 'read', '{0 5, 1 10}', 40)], '--checker', 'bank', '--bank-total', '20');
+  assert.equal(bankBad.code, 1, bankBad.stdout);
+  assert.match(bankBad.stdout, /wrong-total .* total 15, expected 20/);
+  // total-queue and unique-ids, composed: one duplicate id makes the whole verdict INVALID.
+  const q = [op('invoke', 0, 'enqueue', '7', 10), op('ok', 0, 'enqueue', '7', 20), op('invoke', 1, 'dequeue', 'nil', 30), op('ok', 1, 'dequeue', '7', 40)];
+  const ids = [op('invoke', 2, 'generate', 'nil', 10), op('ok', 2, 'generate', '100', 20), op('invoke', 3, 'generate', 'nil', 30), op('ok', 3, 'generate', '100', 40)];
+  const both = checkEdn(dir, 'queue-ids.edn', [...q, ...ids].sort((a, b) => Number(/:time (\d+)/.exec(a)![1]) - Number(/:time (\d+)/.exec(b)![1])), '--checker', 'total-queue,unique-ids');
+  assert.equal(both.code, 1, both.stdout + both.stderr);
+  assert.match(both.stdout, /total-queue: valid: 1 enqueued/);
+  assert.match(both.stdout, /unique-ids: INVALID: .* 1 duplicated\n {4}duplicated: 100 ×2/);
+});
+
+test('faultline check --checker rejects unknown checkers, --model together with --checker, and values of the wrong shape (line named), exit 254', { timeout: 60_000 }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fl-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const lines = [op('invoke', 0, 'add', '1', 10), op('ok', 0, 'add', '1', 20), op('invoke', 2, 'read', 'nil', 30), op('ok', 2, 'read', '1', 40)];
+  for (const [args, pattern] of [
+    [['--checker', 'sets'], /unknown checker "sets"/],
+    [['--checker', 'counter', '--model', 'set'], /either --model .* or --checker/],
+    [['--checker', 'bank', '--bank-total', 'lots'], /--bank-total must be a number/],
+    [['--checker', 'set-full'], /line 4: set read must return a list of elements, got 1/],
+  ] as const) {
+    const r = checkEdn(dir, 'h.edn', lines, ...args);
+    assert.equal(r.code, 254, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});

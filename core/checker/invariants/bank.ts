@@ -2,9 +2,8 @@
  * `bank` (Jepsen `bank`): transfers between accounts conserve the total, so every acknowledged read of all
  * balances must sum to the same total, and (unless allowed) no balance is negative.
  */
-import { HistoryFormatError } from '../../errors';
 import type { Op } from '../../history/operation';
-import { pairedOf, sample, type InvariantResult } from './result';
+import { formatErrorAt, pairedOf, sample, type InvariantResult } from './result';
 
 export interface BankOptions {
   /** Expected total. Without it, reads are only required to agree with each other. */
@@ -43,7 +42,7 @@ export function checkBank(history: readonly Op[], opts: BankOptions = {}): BankR
   const parsed = reads.map((r) => {
     const v = r.value;
     if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((b) => typeof b !== 'number')) {
-      throw new HistoryFormatError(`bank read must return a map of account to balance, got ${JSON.stringify(v)} (event ${r.index})`);
+      throw formatErrorAt(history, r.completionIndex, `bank read must return a map of account to balance, got ${JSON.stringify(v)}`);
     }
     const balances = v as Record<string, number>;
     return { r, balances, total: Object.values(balances).reduce((s, b) => s + b, 0) };

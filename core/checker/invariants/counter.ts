@@ -2,9 +2,8 @@
  * `counter` (Jepsen `counter`): every acknowledged read must lie between the sum of increments certainly
  * applied before the read began and the sum of those that may have been applied before it ended.
  */
-import { HistoryFormatError } from '../../errors';
 import type { Op, PairedOp } from '../../history/operation';
-import { pairedOf, sample, type InvariantResult } from './result';
+import { formatErrorAt, pairedOf, sample, type InvariantResult } from './result';
 
 export interface CounterError { index: number; process: number; value: number; lower: number; upper: number }
 
@@ -35,7 +34,7 @@ function lastAtMost(sorted: readonly number[], t: number, strict: boolean): numb
  */
 export function checkCounter(history: readonly Op[], init = 0): CounterResult {
   const adds = pairedOf(history, 'add').filter((p) => p.type !== 'fail');
-  for (const a of adds) if (typeof a.invokeValue !== 'number') throw new HistoryFormatError(`counter add must carry a number, got ${JSON.stringify(a.invokeValue)} (event ${a.index})`);
+  for (const a of adds) if (typeof a.invokeValue !== 'number') throw formatErrorAt(history, a.index, `counter add must carry a number, got ${JSON.stringify(a.invokeValue)}`);
   const reads = pairedOf(history, 'read').filter((p) => p.type === 'ok');
   // Certain: ok adds by end time; possible: all non-failed adds by start time, split by sign.
   const certain = adds.filter((a) => a.type === 'ok').sort((x, y) => x.end - y.end);
@@ -56,7 +55,7 @@ export function checkCounter(history: readonly Op[], init = 0): CounterResult {
   const pNeg = prefix(possible, false);
   const errors: CounterError[] = [];
   for (const r of reads) {
-    if (typeof r.value !== 'number') throw new HistoryFormatError(`counter read must return a number, got ${JSON.stringify(r.value)} (event ${r.index})`);
+    if (typeof r.value !== 'number') throw formatErrorAt(history, r.completionIndex, `counter read must return a number, got ${JSON.stringify(r.value)}`);
     const c = lastAtMost(certainEnds, r.start, true);
     const p = lastAtMost(possibleStarts, r.end, true);
     const lower = init + cPos[c]! + pNeg[p]!;

@@ -2,6 +2,7 @@
 import type { Validity } from '../linearizable';
 import type { Op, PairedOp } from '../../history/operation';
 import { pairOps } from '../../history/pair';
+import { HistoryFormatError } from '../../errors';
 
 export type { Validity };
 
@@ -36,4 +37,13 @@ export function sample<T>(xs: readonly T[], n = 32): T[] {
 /** Canonical key of a value so that equal JSON values match. */
 export function vkey(v: unknown): string {
   return typeof v === 'string' ? `s${v}` : JSON.stringify(v);
+}
+
+/**
+ * A malformed value found at event `eventIndex` of `history`: the error names the source line when the
+ * history was read from a file, else the event's position.
+ */
+export function formatErrorAt(history: readonly Op[], eventIndex: number, detail: string): HistoryFormatError {
+  const line = history[eventIndex]?.line;
+  return line !== undefined ? new HistoryFormatError(detail, line) : new HistoryFormatError(`${detail} (event ${eventIndex})`);
 }

@@ -3,9 +3,8 @@
  * began after it was known to be present, and classifies it as stable, stale, lost, never-read or
  * recovered, with latencies.
  */
-import { HistoryFormatError } from '../../errors';
 import type { Op, PairedOp } from '../../history/operation';
-import { pairedOf, sample, vkey, type InvariantResult } from './result';
+import { formatErrorAt, pairedOf, sample, vkey, type InvariantResult } from './result';
 
 export interface SetFullOptions {
   /** Also treat stale elements (missing from a read, seen again later) as errors. */
@@ -59,7 +58,7 @@ export function checkSetFull(history: readonly Op[], opts: SetFullOptions = {}):
   const adds = pairedOf(history, 'add');
   const reads = pairedOf(history, 'read').filter((p) => p.type === 'ok').sort((a, b) => a.start - b.start);
   const readSets = reads.map((r) => {
-    if (!Array.isArray(r.value)) throw new HistoryFormatError(`set read must return a list of elements, got ${JSON.stringify(r.value)} (event ${r.index})`);
+    if (!Array.isArray(r.value)) throw formatErrorAt(history, r.completionIndex, `set read must return a list of elements, got ${JSON.stringify(r.value)}`);
     return new Set(r.value.map(vkey));
   });
   const duplicated: unknown[] = [];

@@ -1,0 +1,145 @@
+/**
+ * `faultline check --checker set-full,counter,bank,total-queue,unique-ids FILE`: Jepsen's invariant checkers
+ * over a stored history, composed into one verdict (false if any is false, else unknown if any is unknown).
+ * Exit codes as for every check: 0 valid, 1 invalid, 2 unknown, 254 bad input.
+ */
+import {
+  checkBank,
+  checkCounter,
+  checkSetFull,
+  checkTotalQueue,
+  checkUniqueIds,
+  compose,
+  type BankOptions,
+  type BankResult,
+  type ComposedResult,
+  type CounterResult,
+  type InvariantChecker,
+  type InvariantResult,
+  type SetFullResult,
+  type TotalQueueResult,
+  type UniqueIdsResult,
+} from '../../core/checker/invariants';
+import { HistoryFormatError, UsageError } from '../../core/errors';
+import type { Op } from '../../core/history/operation';
+import { readHistoryFile } from '../../core/history/read-history';
+import { exitCodeFor } from '../exit-codes';
+import { reportIfIncomplete } from '../incomplete-history';
+
+export const INVARIANT_CHECKERS = ['set-full', 'counter', 'bank', 'total-queue', 'unique-ids'] as const;
+export type InvariantCheckerName = (typeof INVARIANT_CHECKERS)[number];
+
+export interface InvariantCheckOptions {
+  checkers: readonly InvariantCheckerName[];
+  json?: boolean;
+  /** counter: the value the counter starts from. */
+  counterInit?: number;
+  /** bank: the total every read must sum to (default: reads must agree with each other). */
+  bank?: BankOptions;
+  /** set-full: stale reads (an element missing, then seen again) are errors too. */
+  linearizableSet?: boolean;
+}
+
+/** Parses `--checker a,b`: known names, no duplicates, at least one. */
+export function parseCheckerList(text: string): InvariantCheckerName[] {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError(`Cannot check: --checker needs at least one of ${INVARIANT_CHECKERS.join(', ')}`);
+  for (const n of names) {
+    if (!(INVARIANT_CHECKERS as readonly string[]).includes(n)) {
+      throw new UsageError(`Cannot check: unknown checker "${n}" (expected a comma-separated list of ${INVARIANT_CHECKERS.join(', ')})`);
+    }
+  }
+  return [...new Set(names)] as InvariantCheckerName[];
+}
+
+function checkerFor(name: InvariantCheckerName, o: InvariantCheckOptions): InvariantChecker {
+  switch (name) {
+    case 'set-full':
+      return (h) => checkSetFull(h, o.linearizableSet ? { linearizable: true } : {});
+    case 'counter':
+      return (h) => checkCounter(h, o.counterInit ?? 0);
+    case 'bank':
+      return (h) => checkBank(h, o.bank ?? {});
+    case 'total-queue':
+      return checkTotalQueue;
+    case 'unique-ids':
+      return checkUniqueIds;
+  }
+}
+
+const verdictWord = (v: InvariantResult['valid']): string => (v === true ? 'valid' : v === false ? 'INVALID' : 'unknown');
+const some = (xs: readonly unknown[], n = 5): string => xs.slice(0, n).map((x) => JSON.stringify(x)).join(', ') + (xs.length > n ? ', ...' : '');
+
+/** Where event `index` came from: its line in the file when known. */
+function where(ops: readonly Op[], index: number): string {
+  const line = ops[index]?.line;
+  return line !== undefined ? `line ${line}` : `event ${index}`;
+}
+
+/** One line (or a few) per checker, saying what it counted and, when invalid, the first offenders. */
+function describe(name: InvariantCheckerName, r: InvariantResult, ops: readonly Op[]): string[] {
+  const head = `  ${name}: ${verdictWord(r.valid)}`;
+  if (r.error !== undefined) return [`${head}: the checker failed: ${r.error}`];
+  switch (name) {
+    case 'set-full': {
+      const s = r as SetFullResult;
+      const out = [`${head}: ${s.attemptCount} elements added (${s.acknowledgedCount} acknowledged): ${s.stableCount} stable, ${s.staleCount} stale, ${s.lostCount} lost, ${s.neverReadCount} never read, ${s.recoveredCount} recovered, ${s.unexpectedCount} unexpected, ${s.duplicatedCount} reads with duplicates`];
+      if (s.lostCount > 0) out.push(`    lost: ${some(s.lost)}`);
+      if (s.unexpectedCount > 0) out.push(`    unexpected: ${some(s.unexpected)}`);
+      if (s.duplicatedCount > 0) out.push(`    duplicated in reads: ${some(s.duplicated, 2)}`);
+      if (s.staleCount > 0) out.push(`    stale: ${some(s.stale)}`);
+      return out;
+    }
+    case 'counter': {
+      const c = r as CounterResult;
+      const out = [`${head}: ${c.reads} reads, ${c.errorCount} outside the possible bounds`];
+      for (const e of c.errors.slice(0, 5)) out.push(`    read ${e.value} by process ${e.process} (${where(ops, e.index)}) outside [${e.lower}, ${e.upper}]`);
+      return out;
+    }
+    case 'bank': {
+      const b = r as BankResult;
+      const out = [`${head}: ${b.reads} reads, totals seen ${JSON.stringify(b.totals)}, ${b.errorCount} errors`];
+      for (const e of b.errors.slice(0, 5)) {
+        out.push(`    ${e.kind} in the read by process ${e.process} (${where(ops, e.index)}): total ${e.total}${e.expected !== undefined ? `, expected ${e.expected}` : ''}, balances ${JSON.stringify(e.balances)}`);
+      }
+      return out;
+    }
+    case 'total-queue': {
+      const q = r as TotalQueueResult;
+      const out = [`${head}: ${q.attemptCount} enqueued (${q.acknowledgedCount} acknowledged), ${q.dequeuedCount} dequeued: ${q.lostCount} lost, ${q.duplicatedCount} duplicated, ${q.unexpectedCount} unexpected, ${q.recoveredCount} recovered, ${q.unconfirmedCount} not dequeued but not provably lost`];
+      if (q.lostCount > 0) out.push(`    lost: ${some(q.lost)}`);
+      if (q.duplicatedCount > 0) out.push(`    duplicated: ${some(q.duplicated)}`);
+      if (q.unexpectedCount > 0) out.push(`    unexpected: ${some(q.unexpected)}`);
+      return out;
+    }
+    case 'unique-ids': {
+      const u = r as UniqueIdsResult;
+      const out = [`${head}: ${u.acknowledged} ids acknowledged of ${u.attempted} attempts, ${u.duplicatedCount} duplicated`];
+      if (u.duplicatedCount > 0) out.push(`    duplicated: ${u.duplicated.slice(0, 5).map((d) => `${JSON.stringify(d.id)} ×${d.count}`).join(', ')}`);
+      return out;
+    }
+  }
+}
+
+/** Reads FILE, runs the named checkers, prints the verdict (JSON with `json`) and returns the exit code. */
+export function runInvariantCheck(file: string, o: InvariantCheckOptions): number {
+  const { format, ops } = readHistoryFile(file);
+  const incomplete = reportIfIncomplete(file, ops, o.json);
+  if (incomplete !== undefined) return incomplete;
+  const checkers = Object.fromEntries(o.checkers.map((n) => [n, checkerFor(n, o)]));
+  let result: ComposedResult;
+  try {
+    result = compose(checkers)(ops);
+  } catch (err) {
+    if (err instanceof HistoryFormatError && err.file === undefined) throw new HistoryFormatError(err.detail, err.line, file, { cause: err });
+    throw err;
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ ...result, format, opCount: ops.length })}\n`);
+  } else {
+    const lines = [`${file}: ${verdictWord(result.valid)} (${o.checkers.join(', ')}; ${ops.length} events)`];
+    for (const n of o.checkers) lines.push(...describe(n, result.results[n]!, ops));
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return exitCodeFor(result.valid);
+}
