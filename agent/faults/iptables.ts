@@ -217,8 +217,8 @@ export async function netemAvailable(): Promise<{ ok: boolean; reason?: string }
         return {
           ok: false,
           reason:
-            'Cannot use tc netem: this kernel has no netem qdisc (sch_netem); delay, duplicate, reorder, corrupt ' +
-            'and rate faults are unavailable, loss still works through iptables',
+            'Cannot use tc netem: this kernel has no netem qdisc (sch_netem); delay, jitter, duplicate, reorder and ' +
+            'corrupt faults are unavailable; rate limits (htb) and packet loss (iptables) still work',
         };
       }
       return { ok: false, reason: `Cannot use tc netem: ${err.stderr.trim().split('\n')[0] ?? err.message}` };
