@@ -16,6 +16,7 @@ import {
   type DbRequest,
   type DbResponse,
   type PartitionRequest,
+  type ShapeRequest,
   type WorkloadStatus,
 } from '../proto/gen/agent';
 import type { IAgentService } from '../proto/gen/agent.grpc-server';
@@ -25,6 +26,7 @@ import { monoNanos, type ClockMapper } from './clock';
 import type { Database } from './db/database';
 import { createDatabase, isDbName, DB_NAMES } from './db/databases';
 import type { EventPublisher } from './event-publisher';
+import { ShapeUnavailableError, type ShapeSpec } from './faults/shape';
 import { FaultRefusedError, type ClockRequest, type FaultManager, type NetworkMode, type ProcessAction } from './fault-manager';
 import { RegisterWorkload } from './workload/register-workload';
 import type { AgentConfig } from './config';
@@ -65,7 +67,7 @@ function unary<Req, Res>(
             ? err.code
             : err instanceof RangeError
               ? grpc.status.INVALID_ARGUMENT
-              : err instanceof MissingToolError || err instanceof FaultRefusedError
+              : err instanceof MissingToolError || err instanceof FaultRefusedError || err instanceof ShapeUnavailableError
                 ? grpc.status.FAILED_PRECONDITION
                 : grpc.status.INTERNAL;
         const message = err instanceof Error ? err.message : String(err);
@@ -119,6 +121,19 @@ export class AgentService {
             NETWORK_MODES[req.mode] ?? 'all',
           );
           return this.#faultReply('applied');
+        })(call, callback),
+      shape: (call, callback) =>
+        unary(log, async (req: ShapeRequest) => {
+          const spec: ShapeSpec = {
+            rateBitsPerSecond: Number(req.rateBitsPerSecond),
+            delayMs: req.delayMs,
+            jitterMs: req.jitterMs,
+            duplicatePercent: req.duplicatePercent,
+            reorderPercent: req.reorderPercent,
+            corruptPercent: req.corruptPercent,
+          };
+          await this.faults.applyShape(req.faultId || `shape-${Date.now()}`, req.to, spec, Number(req.maxDurationMs), protectedAddresses(call.getPeer(), this.config.natsUrl));
+          return this.#faultReply(req.to.length > 0 ? 'shaped' : 'shaping removed');
         })(call, callback),
       heal: unary(log, async () => {
         await this.faults.healAll('heal requested', { restartKilled: true });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Capability } from '../proto/gen/agent';
-import { iptablesAvailable, netemAvailable } from './faults/iptables';
+import { htbAvailable, iptablesAvailable, netemAvailable } from './faults/iptables';
 
 const execFileAsync = promisify(execFile);
 
@@ -14,10 +14,11 @@ export const LIBFAKETIME_PATHS = [
 
 /** What this host can do, reported in Hello so the controller can refuse a plan the nodes cannot carry out. */
 export async function detectCapabilities(): Promise<Capability[]> {
-  const [ipt, netem, etcd] = await Promise.all([iptablesAvailable(), netemAvailable(), probe('etcd', ['--version'])]);
+  const [ipt, htb, netem, etcd] = await Promise.all([iptablesAvailable(), htbAvailable(), netemAvailable(), probe('etcd', ['--version'])]);
   const faketime = LIBFAKETIME_PATHS.find((p) => existsSync(p));
   return [
     { name: 'iptables', available: ipt.ok, detail: ipt.reason ?? '' },
+    { name: 'htb', available: htb.ok, detail: htb.reason ?? 'rate limits' },
     { name: 'netem', available: netem.ok, detail: netem.reason ?? '' },
     {
       name: 'faketime',

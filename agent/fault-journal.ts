@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 
 /** The kinds of fault an agent applies; at most one entry of each kind is active at a time. */
-export type FaultKind = 'partition' | 'loss' | 'pause' | 'kill' | 'clock';
+export type FaultKind = 'partition' | 'loss' | 'shape' | 'pause' | 'kill' | 'clock';
 
 /** One fault the agent has applied (or is about to apply) and must undo. */
 export interface JournalEntry {

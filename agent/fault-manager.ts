@@ -7,6 +7,7 @@ import { SystemClock, systemClockRefusal, type TimeSyncState } from './faults/cl
 import { runTool } from './faults/iptables';
 import { applyLoss } from './faults/loss';
 import { applyDrop, healNetwork } from './faults/partition';
+import { applyShape, healShape, isEmptyShape, type ShapeSpec } from './faults/shape';
 import { processState, signalIfOurs } from './faults/process-state';
 import { FaultJournal, type FaultKind, type JournalEntry } from './fault-journal';
 
@@ -58,7 +59,7 @@ const MIN_STROBE_PERIOD_MS = 10;
 /**
  * Applies and undoes this node's faults. Every fault is journaled before it is applied and carries a deadline
  * (the request's duration, capped by `--max-fault-duration`), after which that fault alone is healed. `healAll`
- * undoes everything — network chains, paused DB processes (also by the pid in the journal, for an agent that
+ * undoes everything — network chains, our traffic-shaping qdiscs, paused DB processes (also by the pid in the journal, for an agent that
  * restarted), clock offsets, and with `restartKilled` killed DB members — and is idempotent. It is called on heal
  * requests, when the controller's lease lapses, at shutdown, and at start for leftovers.
  */
@@ -104,6 +105,24 @@ export class FaultManager {
       throw err;
     }
     this.log.info({ id, mode, dropFrom: fault.dropFrom, loss: fault.loss, durationMs: ms }, 'network fault applied');
+  }
+
+  /**
+   * Shapes this node's traffic to `toAddresses` (rate limit, netem parts), replacing the previous shaping; an
+   * empty list or spec removes it. Protected addresses (controller, NATS) are refused like for drops.
+   */
+  async applyShape(id: string, toAddresses: string[], spec: ShapeSpec, durationMs: number, neverShape: string[]): Promise<void> {
+    const ms = this.#duration(durationMs);
+    const active = toAddresses.length > 0 && !isEmptyShape(spec);
+    this.#journal(id, 'shape', { to: toAddresses, spec }, Date.now(), ms, active);
+    try {
+      await applyShape({ toAddresses: active ? toAddresses : [], spec, neverShape });
+    } catch (err) {
+      // Nothing half-applied: applyShape removed its own qdiscs; forget the entry unless heal must retry it.
+      await healShape().then(() => this.#forget('shape')).catch(() => undefined);
+      throw err;
+    }
+    this.log.info({ id, to: toAddresses, spec, durationMs: ms }, active ? 'traffic shaping applied' : 'traffic shaping removed');
   }
 
   /** kill -9, pause, resume, restart or start the DB member. Returns what happened, for the reply. */
@@ -239,6 +258,7 @@ export class FaultManager {
     };
     for (const entry of had) {
       if (entry.kind === 'partition' || entry.kind === 'loss') await attempt('network', () => healNetwork(), entry);
+      else if (entry.kind === 'shape') await attempt('shape', () => healShape(), entry);
       else if (entry.kind === 'clock') await attempt('clock', () => this.#healClock(entry), entry);
       else if (entry.kind === 'pause') await attempt('pause', () => this.#healPause(entry), entry);
       else if (entry.kind === 'kill') await attempt('kill', () => (opts.restartKilled ? this.#healKill() : undefined), entry);
@@ -246,6 +266,7 @@ export class FaultManager {
     }
     // Unconditional and idempotent: also undoes what a torn or missing journal cannot tell us about.
     await attempt('network', () => healNetwork());
+    await attempt('shape', () => healShape());
     await attempt('resume', () => this.db()?.resume());
     await attempt('offset files', () => this.#resetOffsetFiles());
     if (had.length > 0) this.log.info({ reason, healed: had.map((e) => e.id) }, 'faults healed');
@@ -297,6 +318,7 @@ export class FaultManager {
     if (!entry) return;
     if (kind === 'partition') await applyDrop({ fromAddresses: [] });
     else if (kind === 'loss') await applyLoss({ fromAddresses: [], probability: 0 });
+    else if (kind === 'shape') await healShape();
     else if (kind === 'clock') await this.#healClock(entry);
     else if (kind === 'pause') this.#healPause(entry);
     else await this.#healKill();

@@ -198,14 +198,12 @@ export async function iptablesAvailable(opts: { namespace?: string } = {}): Prom
 }
 
 /**
- * Whether `tc netem` works on this kernel. Probes by adding a netem qdisc to the loopback device of a throwaway
- * network namespace (`unshare -n`), which disappears with the probe, so nothing on the host is touched.
+ * Whether a tc qdisc works on this kernel. Probes by adding it to the loopback device of a throwaway network
+ * namespace (`unshare -n`), which disappears with the probe, so nothing on the host is touched.
  */
-export async function netemAvailable(): Promise<{ ok: boolean; reason?: string }> {
+async function qdiscAvailable(args: readonly string[], what: string, missing: string): Promise<{ ok: boolean; reason?: string }> {
   try {
-    await runTool('unshare', ['-n', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], {
-      timeoutMs: 5000,
-    });
+    await runTool('unshare', ['-n', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', ...args], { timeoutMs: 5000 });
     return { ok: true };
   } catch (err) {
     if (err instanceof MissingToolError) return { ok: false, reason: err.message };
@@ -213,18 +211,26 @@ export async function netemAvailable(): Promise<{ ok: boolean; reason?: string }
       if (/No such file or directory/.test(err.stderr) && /tc/.test(err.stderr)) {
         return { ok: false, reason: 'Cannot run "tc": it is not installed (apt-get install -y iproute2)' };
       }
-      if (/unknown/i.test(err.stderr)) {
-        return {
-          ok: false,
-          reason:
-            'Cannot use tc netem: this kernel has no netem qdisc (sch_netem); delay, jitter, duplicate, reorder and ' +
-            'corrupt faults are unavailable; rate limits (htb) and packet loss (iptables) still work',
-        };
-      }
-      return { ok: false, reason: `Cannot use tc netem: ${err.stderr.trim().split('\n')[0] ?? err.message}` };
+      if (/unknown/i.test(err.stderr)) return { ok: false, reason: missing };
+      return { ok: false, reason: `Cannot use ${what}: ${err.stderr.trim().split('\n')[0] ?? err.message}` };
     }
     throw err;
   }
+}
+
+/** Whether `tc netem` (delay, jitter, duplicate, reorder, corrupt) works on this kernel. */
+export function netemAvailable(): Promise<{ ok: boolean; reason?: string }> {
+  return qdiscAvailable(
+    ['netem', 'delay', '1ms'],
+    'tc netem',
+    'Cannot use tc netem: this kernel has no netem qdisc (sch_netem); delay, jitter, duplicate, reorder and ' +
+      'corrupt faults are unavailable; rate limits (htb) and packet loss (iptables) still work',
+  );
+}
+
+/** Whether htb (the rate limits of `faultline fault rate`, and the classes netem hangs under) works here. */
+export function htbAvailable(): Promise<{ ok: boolean; reason?: string }> {
+  return qdiscAvailable(['htb', 'default', '1'], 'tc htb', 'Cannot use tc htb: this kernel has no htb qdisc (sch_htb); traffic shaping is unavailable');
 }
 
 /**

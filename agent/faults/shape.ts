@@ -9,7 +9,7 @@
  * which gives the kernel's default back; a device with a qdisc someone configured is refused, never replaced.
  */
 import { checkAddresses, type NetworkTarget } from './partition';
-import { CommandFailedError, MissingToolError, netemAvailable, runTool, serialised } from './iptables';
+import { CommandFailedError, MissingToolError, htbAvailable, netemAvailable, runTool, serialised } from './iptables';
 
 /** A shape this host cannot apply (netem asked for where the kernel has none). Nothing was changed. */
 export class ShapeUnavailableError extends Error {
@@ -128,6 +128,8 @@ async function removeOurQdiscs(namespace: string | undefined): Promise<void> {
 export async function applyShape(opts: NetworkTarget & { toAddresses: string[]; spec: ShapeSpec; neverShape?: string[] }): Promise<void> {
   const addresses = checkAddresses(opts.toAddresses, opts.neverShape ?? []);
   netemArgs(opts.spec); // validate before touching anything
+  const htb = await htbAvailable();
+  if (!htb.ok) throw new ShapeUnavailableError(htb.reason ?? 'Cannot use tc htb on this host');
   if (needsNetem(opts.spec)) {
     const netem = await netemAvailable();
     if (!netem.ok) throw new ShapeUnavailableError(netem.reason ?? 'Cannot use tc netem on this host');
@@ -179,4 +181,18 @@ export async function shapedDevices(opts: NetworkTarget = {}): Promise<string[]>
     if (err instanceof MissingToolError || err instanceof CommandFailedError) return [];
     throw err;
   }
+}
+
+/** Addresses whose traffic our filters send into the shaped class now, read back from tc's u32 filters. */
+export async function shapedAddresses(opts: NetworkTarget = {}): Promise<string[]> {
+  const out: string[] = [];
+  for (const dev of await shapedDevices(opts)) {
+    const text = await runTool('tc', ['filter', 'show', 'dev', dev, 'parent', SHAPE_HANDLE], { namespace: opts.namespace });
+    // u32 prints the destination match as hex value/mask at offset 16 of the IP header.
+    for (const m of text.matchAll(/match ([0-9a-f]{8})\/ffffffff at 16/g)) {
+      const hex = m[1]!;
+      out.push([0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.'));
+    }
+  }
+  return out;
 }

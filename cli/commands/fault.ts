@@ -12,12 +12,12 @@ import {
   type AppliedFault,
   type NodeFaultStatus,
 } from '../../controller/nemesis/ad-hoc-fault';
-import { formatOffsetMs, parseDurationMs, parsePositiveDurationMs } from '../../controller/nemesis/durations';
+import { formatOffsetMs, parseDurationMs, parsePositiveDurationMs, parseRateBitsPerSecond } from '../../controller/nemesis/durations';
+import type { LinkShape } from '../../controller/rpc/agent-client';
 import { NodePreconditionError } from '../../controller/errors';
 
 /** How long the controller's heartbeats keep the agents' lease: once this process dies, they heal within it. */
 const LEASE_MS = 10_000;
-const NETEM_FAULTS = ['delay', 'duplicate', 'reorder', 'corrupt', 'rate'] as const;
 
 interface CommonOptions {
   nodes: string;
@@ -77,6 +77,35 @@ async function runFault(fault: AdHocFault, opts: CommonOptions): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    for (const c of clients) c.close();
+  }
+}
+
+interface ShapeOptions {
+  rate?: string;
+  delay?: string;
+  jitter?: string;
+  percent?: string;
+}
+
+function parsePercent(text: string): number {
+  const p = Number(text);
+  if (text.trim() === '' || !Number.isFinite(p) || p <= 0 || p > 100) throw new UsageError(`Cannot read --percent "${text}": it must be above 0 and at most 100`);
+  return p;
+}
+
+/** Refuses before touching anything when a node lacks what the fault needs (netem, htb), naming the node. */
+async function requireCapability(opts: CommonOptions, capability: 'netem' | 'htb', fault: string): Promise<void> {
+  const clients = await clientsFor(opts);
+  try {
+    const hellos = await Promise.all(clients.map((c) => c.hello()));
+    const missing = hellos.find((h) => !h.capabilities.find((c) => c.name === capability)?.available);
+    if (missing) {
+      const why = (missing.capabilities.find((c) => c.name === capability)?.detail || `tc ${capability} is missing there (an older agent?)`).replace(/^Cannot use tc \w+: /, '');
+      const instead = capability === 'netem' ? ' (faultline fault rate, faultline fault loss)' : '';
+      throw new NodePreconditionError(`Cannot apply ${fault} on node "${missing.node}": ${why}${instead}`);
+    }
+  } finally {
     for (const c of clients) c.close();
   }
 }
@@ -177,26 +206,61 @@ export function registerFaultCommand(program: Command): void {
       await runFault({ kind: 'clock', target: opts.node, change, strategy: opts.clockStrategy }, opts);
     });
 
-  for (const netem of NETEM_FAULTS) {
-    common(fault.command(netem).description(`${netem} packets with tc netem (refused where the kernel has no netem)`))
-      .requiredOption('--node <nodes>', 'n1[,n2...]')
-      .allowUnknownOption(true)
-      .action(async (opts: CommonOptions & { node: string }) => {
-        const clients = await clientsFor(opts);
+  // Traffic shaping: a rate limit works on every kernel with htb; the netem kinds need netem on every node.
+  const shapes: { name: string; about: string; netem: boolean; options: (c: Command) => Command; spec: (o: ShapeOptions) => LinkShape }[] = [
+    {
+      name: 'rate',
+      about: 'limit the bandwidth of every link of the chosen node(s), both directions (tc htb: works without netem)',
+      netem: false,
+      options: (c) => c.requiredOption('--rate <bandwidth>', 'e.g. 500kbit, 1mbit, 1gbit (bits per second; kbps/mbps are bytes per second, as in tc)'),
+      spec: (o) => ({ rateBitsPerSecond: parseRateBitsPerSecond(o.rate!, '--rate') }),
+    },
+    {
+      name: 'delay',
+      about: 'delay the packets on every link of the chosen node(s), both directions (tc netem)',
+      netem: true,
+      options: (c) => c.requiredOption('--delay <time>', 'e.g. 100ms').option('--jitter <time>', 'random variation around the delay, e.g. 10ms'),
+      spec: (o) => ({ delayMs: parsePositiveDurationMs(o.delay!, '--delay'), ...(o.jitter !== undefined ? { jitterMs: parsePositiveDurationMs(o.jitter, '--jitter') } : {}) }),
+    },
+    {
+      name: 'duplicate',
+      about: 'duplicate a share of the packets on every link of the chosen node(s) (tc netem)',
+      netem: true,
+      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent twice, 0-100'),
+      spec: (o) => ({ duplicatePercent: parsePercent(o.percent!) }),
+    },
+    {
+      name: 'reorder',
+      about: 'reorder packets on every link of the chosen node(s): a share goes at once, the rest waits --delay (tc netem)',
+      netem: true,
+      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent at once, 0-100').option('--delay <time>', 'how long the others wait', '10ms'),
+      spec: (o) => ({ reorderPercent: parsePercent(o.percent!), delayMs: parsePositiveDurationMs(o.delay!, '--delay') }),
+    },
+    {
+      name: 'corrupt',
+      about: 'flip a bit in a share of the packets on every link of the chosen node(s) (tc netem)',
+      netem: true,
+      options: (c) => c.requiredOption('--percent <p>', 'share of packets corrupted, 0-100'),
+      spec: (o) => ({ corruptPercent: parsePercent(o.percent!) }),
+    },
+  ];
+  for (const shape of shapes) {
+    shape
+      .options(common(fault.command(shape.name).description(shape.about)))
+      .requiredOption('--node <nodes>', 'n1[,n2...] | one | minority | majority | all | primaries')
+      .action(async (opts: CommonOptions & ShapeOptions & { node: string }) => {
+        let spec: LinkShape;
         try {
-          const hellos = await Promise.all(clients.map((c) => c.hello()));
-          const missing = hellos.find((h) => !h.capabilities.find((c) => c.name === 'netem')?.available);
-          if (missing) {
-            const why = missing.capabilities.find((c) => c.name === 'netem')?.detail || 'netem is missing';
-            throw new NodePreconditionError(`Cannot apply ${netem} on node "${missing.node}": tc netem is not available there (${why}); packet loss works without it: faultline fault loss`);
-          }
-          // TODO(#3): netem faults on kernels that have it (not this project's CI kernel, so untested here).
-          throw new NodePreconditionError(`Cannot apply ${netem}: netem faults are not implemented yet; packet loss works: faultline fault loss`);
-        } finally {
-          for (const c of clients) c.close();
+          spec = shape.spec(opts);
+        } catch (err) {
+          if (err instanceof RangeError) throw new UsageError(err.message);
+          throw err;
         }
+        await requireCapability(opts, shape.netem ? 'netem' : 'htb', shape.name);
+        await runFault({ kind: 'shape', target: opts.node, shape: spec }, opts);
       });
   }
+
 
   common(fault.command('heal').description('heal every fault on every node now, and check nothing is left'), false).action(async (opts: CommonOptions) => {
     const clients = await clientsFor(opts);

@@ -15,7 +15,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--time-limit <s>', 'seconds of workload under faults', num, 60)
     .option('--concurrency <n>', 'client processes over all nodes', num, 10)
     .option('--rate <hz>', 'operations per second over all nodes', num, 100)
-    .option('--nemesis <kinds>', 'faults: none, or a mix of partition,kill,pause,clock,loss (rotated)', 'partition')
+    .option('--nemesis <kinds>', 'faults: none, or a mix of partition,kill,pause,clock,loss,rate,delay (rotated; delay needs netem)', 'partition')
     .option('--nemesis-interval <s>', 'seconds between fault and heal', num, 10)
     .option('--partition-shape <shape>', 'random-halves | halves | isolate | minority-third | majorities-ring | bridge', 'random-halves')
     .option('--partition-target <node>', 'node to cut off with --partition-shape isolate (default: random)')

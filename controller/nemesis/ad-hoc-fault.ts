@@ -9,10 +9,12 @@ import { grudgeFor, describeGrudge, type Grudge, type PartitionShape } from '../
 import { NodePreconditionError } from '../errors';
 import { labStatus } from '../lab/lab';
 import { parseNodeList } from '../run/run-options';
-import { AgentClient, type NodeAddress } from '../rpc/agent-client';
+import { AgentClient, type LinkShape, type NodeAddress } from '../rpc/agent-client';
+import { formatRate } from './durations';
 import {
   applyGrudge,
   applyLinkLoss,
+  applyLinkShape,
   clockFault,
   healAll,
   processFault,
@@ -29,6 +31,7 @@ import { findPrimaries, parseTargetSpec, selectTargets } from './node-targets';
 export type AdHocFault =
   | { kind: 'partition'; shape: PartitionShape | 'custom'; target?: string; grudge?: Grudge }
   | { kind: 'loss'; target: string; percent: number }
+  | { kind: 'shape'; target: string; shape: LinkShape }
   | { kind: 'process'; action: ProcessFaultAction; target: string }
   | { kind: 'clock'; target: string; change: ClockChange; strategy: ClockStrategy };
 
@@ -95,6 +98,11 @@ export async function applyAdHocFault(clients: AgentClient[], fault: AdHocFault,
         const reports = await applyLinkLoss(clients, targets, fault.percent / 100, id, durationMs);
         return { id, description: `${fault.percent} % packet loss on the links of ${targets.join(', ')}`, nodes: names, reports, lasting: true };
       }
+      case 'shape': {
+        const targets = await targetsOf(fault.target);
+        const reports = await applyLinkShape(clients, targets, fault.shape, id, durationMs);
+        return { id, description: `${describeShape(fault.shape)} on the links of ${targets.join(', ')}`, nodes: names, reports, lasting: true };
+      }
       case 'process': {
         const targets = await targetsOf(fault.target);
         const reports = await processFault(clients, targets, fault.action, id, durationMs);
@@ -119,6 +127,17 @@ export async function applyAdHocFault(clients: AgentClient[], fault: AdHocFault,
     if (!instant) await healAll(clients).catch(() => undefined);
     throw err;
   }
+}
+
+/** `rate 1mbit, delay 100ms ± 10ms, 5 % duplicated`: a link shape in words. */
+export function describeShape(shape: LinkShape): string {
+  const parts: string[] = [];
+  if ((shape.rateBitsPerSecond ?? 0) > 0) parts.push(`rate limited to ${formatRate(shape.rateBitsPerSecond!)}/s`);
+  if ((shape.delayMs ?? 0) > 0) parts.push(`delay ${shape.delayMs} ms${(shape.jitterMs ?? 0) > 0 ? ` ± ${shape.jitterMs} ms` : ''}`);
+  if ((shape.duplicatePercent ?? 0) > 0) parts.push(`${shape.duplicatePercent} % duplicated`);
+  if ((shape.reorderPercent ?? 0) > 0) parts.push(`${shape.reorderPercent} % reordered`);
+  if ((shape.corruptPercent ?? 0) > 0) parts.push(`${shape.corruptPercent} % corrupted`);
+  return parts.join(', ');
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { FaultResponse, NodeFaultState } from '../../proto/gen/agent';
 import type { Grudge } from '../../core/nemesis/grudge';
-import type { AgentClient } from '../rpc/agent-client';
+import type { AgentClient, LinkShape } from '../rpc/agent-client';
 
 export type ProcessFaultAction = 'kill' | 'pause' | 'resume' | 'restart' | 'start';
 export type ClockStrategy = 'faketime' | 'system';
@@ -72,6 +72,24 @@ export function applyLinkLoss(
       ? clients.filter((o) => o !== c).map((o) => o.node.address)
       : targetAddresses;
     return c.partition([], from.map((a) => ({ from: a, probability })), id, durationMs, 5000, 'loss');
+  });
+}
+
+/**
+ * Shaped links around `targets`, both directions: each target shapes what it sends to every other node, and
+ * every other node what it sends to the targets. Partitions and loss in force stay as they are.
+ */
+export function applyLinkShape(
+  clients: readonly AgentClient[],
+  targets: readonly string[],
+  shape: LinkShape,
+  id: string,
+  durationMs: number,
+): Promise<Record<string, NodeReport>> {
+  const targetAddresses = clients.filter((c) => targets.includes(c.node.name)).map((c) => c.node.address);
+  return onEach(clients, (c) => {
+    const to = targets.includes(c.node.name) ? clients.filter((o) => o !== c).map((o) => o.node.address) : targetAddresses;
+    return c.shape(to, shape, id, durationMs);
   });
 }
 

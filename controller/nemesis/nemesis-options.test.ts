@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../core/errors';
 import { parseNemesis, resolveRunOptions, type RunOptions } from '../run/run-options';
+import { formatRate, parseRateBitsPerSecond } from './durations';
 
 const base: RunOptions = {
   db: 'etcd', workload: 'register', timeLimit: 60, concurrency: 10, rate: 100, nemesis: 'partition',
@@ -24,4 +25,17 @@ test('a clock nemesis on etcd is refused with faketime and allowed only with --c
   const c = resolveRunOptions({ ...base, nemesis: 'clock', clockStrategy: 'system' });
   assert.deepEqual([c.nemesis, c.clockStrategy], [['clock'], 'system']);
   assert.throws(() => resolveRunOptions({ ...base, clockStrategy: 'sundial' }), /--clock-strategy/);
+});
+
+test('parseRateBitsPerSecond() reads tc bandwidths and names a bad one', () => {
+  assert.equal(parseRateBitsPerSecond('1mbit', '--rate'), 1e6);
+  assert.equal(parseRateBitsPerSecond('500kbit', '--rate'), 5e5);
+  assert.equal(parseRateBitsPerSecond('2mbps', '--rate'), 16e6);
+  assert.equal(parseRateBitsPerSecond('64000', '--rate'), 64000);
+  assert.equal(formatRate(1e6), '1mbit');
+  assert.equal(formatRate(1500), '1.5kbit');
+  assert.throws(() => parseRateBitsPerSecond('fast', '--rate'), /Cannot read --rate "fast"/);
+  assert.throws(() => parseRateBitsPerSecond('1lightyear', '--rate'), RangeError);
+  assert.throws(() => parseRateBitsPerSecond('0', '--rate'), /at least 8 bit\/s/);
+  assert.deepEqual(parseNemesis('rate,delay'), ['rate', 'delay']);
 });

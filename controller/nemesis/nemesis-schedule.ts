@@ -9,10 +9,11 @@ import type { Logger } from 'pino';
 import { Random } from '../../core/generator/random';
 import { describeGrudge, grudgeFor, type PartitionShape } from '../../core/nemesis/grudge';
 import type { ControllerEvents } from '../controller-events';
-import type { AgentClient } from '../rpc/agent-client';
+import type { AgentClient, LinkShape } from '../rpc/agent-client';
 import {
   applyGrudge,
   applyLinkLoss,
+  applyLinkShape,
   clockFault,
   healAll,
   processFault,
@@ -23,7 +24,7 @@ import {
 import { verifyHeal, type HealCheck } from './heal-check';
 import { findPrimaries, selectTargets, type TargetKind } from './node-targets';
 
-export const NEMESIS_KINDS = ['partition', 'kill', 'pause', 'clock', 'loss'] as const;
+export const NEMESIS_KINDS = ['partition', 'kill', 'pause', 'clock', 'loss', 'rate', 'delay'] as const;
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
 
 export interface NemesisScheduleOptions {
@@ -171,6 +172,17 @@ export class NemesisSchedule {
         const picked = this.#pickTargets(['one', 'minority'], undefined);
         return { ...picked, probability: this.opts.lossProbability };
       }
+      case 'rate': {
+        // Log-uniform from 100 kbit/s to 10 Mbit/s: from barely usable to merely slow.
+        const picked = this.#pickTargets(['one', 'minority'], undefined);
+        return { ...picked, shape: { rateBitsPerSecond: Math.round(1e5 * Math.pow(100, this.#rng.next())) } };
+      }
+      case 'delay': {
+        // Log-uniform from 10 ms to 1 s, with 10 % jitter.
+        const picked = this.#pickTargets(['one', 'minority'], undefined);
+        const delayMs = Math.round(10 * Math.pow(100, this.#rng.next()));
+        return { ...picked, shape: { delayMs, jitterMs: Math.max(1, Math.round(delayMs / 10)) } };
+      }
       case 'clock': {
         const picked = this.#pickTargets(CLOCK_TARGETS, undefined);
         // Magnitudes log-uniform from 100 ms to 2 min, either sign: small skews and large jumps both happen.
@@ -195,6 +207,9 @@ export class NemesisSchedule {
         return processFault(this.clients, nodes, kind, id, ms);
       case 'loss':
         return applyLinkLoss(this.clients, nodes, this.opts.lossProbability, id, ms);
+      case 'rate':
+      case 'delay':
+        return applyLinkShape(this.clients, nodes, value['shape'] as LinkShape, id, ms);
       case 'clock': {
         const reports = await clockFault(this.clients, nodes, value['change'] as ClockChange, this.opts.clockStrategy, id, ms);
         // Every node's offset, hit or not, goes on the event.

@@ -17,6 +17,16 @@ import {
 import { AgentServiceClient } from '../../proto/gen/agent.grpc-client';
 import { AgentRequestError, AgentUnavailableError } from '../errors';
 
+/** What a shaped link does to packets (zero / absent: not this); netem parts need netem on the node. */
+export interface LinkShape {
+  rateBitsPerSecond?: number;
+  delayMs?: number;
+  jitterMs?: number;
+  duplicatePercent?: number;
+  reorderPercent?: number;
+  corruptPercent?: number;
+}
+
 export interface NodeAddress {
   name: string;
   /** Address of the node itself (where its DB member listens). */
@@ -62,6 +72,27 @@ export class AgentClient {
     const wireMode = { all: PartitionMode.REPLACE_ALL, drop: PartitionMode.DROP_ONLY, loss: PartitionMode.LOSS_ONLY }[mode];
     return this.#call(mode === 'loss' ? 'apply packet loss' : 'apply a partition', timeoutMs, (opts, cb) =>
       this.raw.partition({ dropFrom, loss, faultId, maxDurationMs, mode: wireMode }, opts, cb),
+    );
+  }
+
+  /** Shapes this node's traffic to `to` (empty: removes the shaping). */
+  shape(to: string[], spec: LinkShape, faultId: string, maxDurationMs: number, timeoutMs = 10_000): Promise<FaultResponse> {
+    return this.#call(to.length > 0 ? 'shape traffic' : 'remove traffic shaping', timeoutMs, (opts, cb) =>
+      this.raw.shape(
+        {
+          to,
+          rateBitsPerSecond: Math.round(spec.rateBitsPerSecond ?? 0),
+          delayMs: spec.delayMs ?? 0,
+          jitterMs: spec.jitterMs ?? 0,
+          duplicatePercent: spec.duplicatePercent ?? 0,
+          reorderPercent: spec.reorderPercent ?? 0,
+          corruptPercent: spec.corruptPercent ?? 0,
+          faultId,
+          maxDurationMs,
+        },
+        opts,
+        cb,
+      ),
     );
   }
 

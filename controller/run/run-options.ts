@@ -133,7 +133,7 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
   };
 }
 
-/** `none`, or a comma-separated list of fault kinds (`partition,kill,pause,clock,loss`). @throws UsageError */
+/** `none`, or a comma-separated list of fault kinds (`partition,kill,pause,clock,loss,rate,delay`). @throws UsageError */
 export function parseNemesis(spec: string): NemesisKind[] {
   const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (parts.length === 1 && parts[0] === 'none') return [];

@@ -66,11 +66,19 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
         return h;
       }),
     );
-    if (config.nemesis.includes('partition') || config.nemesis.includes('loss')) {
-      const noIptables = hellos.find((h) => !h.capabilities.find((c) => c.name === 'iptables')?.available);
-      if (noIptables) {
-        const why = noIptables.capabilities.find((c) => c.name === 'iptables')?.detail ?? 'iptables missing';
-        throw new NodePreconditionError(`Cannot partition node "${noIptables.node}": ${why}`);
+    // Every node must have what the nemesis kinds asked for, before anything starts.
+    const needs: [string, string, string][] = [
+      ['partition', 'iptables', 'partition'],
+      ['loss', 'iptables', 'apply packet loss on'],
+      ['rate', 'htb', 'rate-limit'],
+      ['delay', 'netem', 'delay packets on'],
+    ];
+    for (const [kind, capability, verb] of needs) {
+      if (!(config.nemesis as string[]).includes(kind)) continue;
+      const lacking = hellos.find((h) => !h.capabilities.find((c) => c.name === capability)?.available);
+      if (lacking) {
+        const why = lacking.capabilities.find((c) => c.name === capability)?.detail || `${capability} missing`;
+        throw new NodePreconditionError(`Cannot ${verb} node "${lacking.node}" (--nemesis ${kind}): ${why}`);
       }
     }
     await checkInstalled(clients, config.db);

@@ -15,6 +15,7 @@ import type { ProbeResponse } from "./agent";
 import type { ProbeRequest } from "./agent";
 import type { ClockFaultRequest } from "./agent";
 import type { ProcessFaultRequest } from "./agent";
+import type { ShapeRequest } from "./agent";
 import type { HealRequest } from "./agent";
 import type { FaultResponse } from "./agent";
 import type { PartitionRequest } from "./agent";
@@ -72,6 +73,17 @@ export interface IAgentServiceClient {
     heal(input: HealRequest, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
     heal(input: HealRequest, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
     heal(input: HealRequest, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    /**
+     * Traffic shaping on this node's links to chosen addresses: an htb rate limit (any kernel) and netem delay,
+     * jitter, duplication, reordering and corruption (refused where the kernel has no netem), in a root qdisc of
+     * our own that replaces only the kernel's default one.
+     *
+     * @generated from protobuf rpc: Shape
+     */
+    shape(input: ShapeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    shape(input: ShapeRequest, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    shape(input: ShapeRequest, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
+    shape(input: ShapeRequest, callback: (err: grpc.ServiceError | null, value?: FaultResponse) => void): grpc.ClientUnaryCall;
     /**
      * Process faults on this node's DB member (kill -9, SIGSTOP, SIGCONT, kill -9 then start), journaled first.
      *
@@ -178,12 +190,23 @@ export class AgentServiceClient extends grpc.Client implements IAgentServiceClie
         return this.makeUnaryRequest<HealRequest, FaultResponse>(`/${AgentService.typeName}/${method.name}`, (value: HealRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): FaultResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
+     * Traffic shaping on this node's links to chosen addresses: an htb rate limit (any kernel) and netem delay,
+     * jitter, duplication, reordering and corruption (refused where the kernel has no netem), in a root qdisc of
+     * our own that replaces only the kernel's default one.
+     *
+     * @generated from protobuf rpc: Shape
+     */
+    shape(input: ShapeRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: FaultResponse) => void)): grpc.ClientUnaryCall {
+        const method = AgentService.methods[5];
+        return this.makeUnaryRequest<ShapeRequest, FaultResponse>(`/${AgentService.typeName}/${method.name}`, (value: ShapeRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): FaultResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
+    }
+    /**
      * Process faults on this node's DB member (kill -9, SIGSTOP, SIGCONT, kill -9 then start), journaled first.
      *
      * @generated from protobuf rpc: ProcessFault
      */
     processFault(input: ProcessFaultRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: FaultResponse) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[5];
+        const method = AgentService.methods[6];
         return this.makeUnaryRequest<ProcessFaultRequest, FaultResponse>(`/${AgentService.typeName}/${method.name}`, (value: ProcessFaultRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): FaultResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
@@ -192,7 +215,7 @@ export class AgentServiceClient extends grpc.Client implements IAgentServiceClie
      * @generated from protobuf rpc: ClockFault
      */
     clockFault(input: ClockFaultRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: FaultResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: FaultResponse) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[6];
+        const method = AgentService.methods[7];
         return this.makeUnaryRequest<ClockFaultRequest, FaultResponse>(`/${AgentService.typeName}/${method.name}`, (value: ClockFaultRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): FaultResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
@@ -201,7 +224,7 @@ export class AgentServiceClient extends grpc.Client implements IAgentServiceClie
      * @generated from protobuf rpc: Probe
      */
     probe(input: ProbeRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: ProbeResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: ProbeResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: ProbeResponse) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[7];
+        const method = AgentService.methods[8];
         return this.makeUnaryRequest<ProbeRequest, ProbeResponse>(`/${AgentService.typeName}/${method.name}`, (value: ProbeRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): ProbeResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
@@ -210,21 +233,21 @@ export class AgentServiceClient extends grpc.Client implements IAgentServiceClie
      * @generated from protobuf rpc: StartWorkload
      */
     startWorkload(input: StartWorkloadRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), callback?: ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[8];
+        const method = AgentService.methods[9];
         return this.makeUnaryRequest<StartWorkloadRequest, WorkloadStatus>(`/${AgentService.typeName}/${method.name}`, (value: StartWorkloadRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): WorkloadStatus => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
      * @generated from protobuf rpc: StopWorkload
      */
     stopWorkload(input: StopWorkloadRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void), callback?: ((err: grpc.ServiceError | null, value?: WorkloadStatus) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[9];
+        const method = AgentService.methods[10];
         return this.makeUnaryRequest<StopWorkloadRequest, WorkloadStatus>(`/${AgentService.typeName}/${method.name}`, (value: StopWorkloadRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): WorkloadStatus => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
     /**
      * @generated from protobuf rpc: Status
      */
     status(input: StatusRequest, metadata: grpc.Metadata | grpc.CallOptions | ((err: grpc.ServiceError | null, value?: StatusResponse) => void), options?: grpc.CallOptions | ((err: grpc.ServiceError | null, value?: StatusResponse) => void), callback?: ((err: grpc.ServiceError | null, value?: StatusResponse) => void)): grpc.ClientUnaryCall {
-        const method = AgentService.methods[10];
+        const method = AgentService.methods[11];
         return this.makeUnaryRequest<StatusRequest, StatusResponse>(`/${AgentService.typeName}/${method.name}`, (value: StatusRequest): Buffer => Buffer.from(method.I.toBinary(value, this._binaryOptions)), (value: Buffer): StatusResponse => method.O.fromBinary(value, this._binaryOptions), input, (metadata as any), (options as any), (callback as any));
     }
 }

@@ -12,6 +12,7 @@ import { ProbeResponse } from "./agent";
 import { ProbeRequest } from "./agent";
 import { ClockFaultRequest } from "./agent";
 import { ProcessFaultRequest } from "./agent";
+import { ShapeRequest } from "./agent";
 import { HealRequest } from "./agent";
 import { FaultResponse } from "./agent";
 import { PartitionRequest } from "./agent";
@@ -56,6 +57,14 @@ export interface IAgentService extends grpc.UntypedServiceImplementation {
      * @generated from protobuf rpc: Heal
      */
     heal: grpc.handleUnaryCall<HealRequest, FaultResponse>;
+    /**
+     * Traffic shaping on this node's links to chosen addresses: an htb rate limit (any kernel) and netem delay,
+     * jitter, duplication, reordering and corruption (refused where the kernel has no netem), in a root qdisc of
+     * our own that replaces only the kernel's default one.
+     *
+     * @generated from protobuf rpc: Shape
+     */
+    shape: grpc.handleUnaryCall<ShapeRequest, FaultResponse>;
     /**
      * Process faults on this node's DB member (kill -9, SIGSTOP, SIGCONT, kill -9 then start), journaled first.
      *
@@ -150,6 +159,16 @@ export const agentServiceDefinition: grpc.ServiceDefinition<IAgentService> = {
         requestDeserialize: bytes => HealRequest.fromBinary(bytes),
         responseSerialize: value => Buffer.from(FaultResponse.toBinary(value)),
         requestSerialize: value => Buffer.from(HealRequest.toBinary(value))
+    },
+    shape: {
+        path: "/faultline.v1.AgentService/Shape",
+        originalName: "Shape",
+        requestStream: false,
+        responseStream: false,
+        responseDeserialize: bytes => FaultResponse.fromBinary(bytes),
+        requestDeserialize: bytes => ShapeRequest.fromBinary(bytes),
+        responseSerialize: value => Buffer.from(FaultResponse.toBinary(value)),
+        requestSerialize: value => Buffer.from(ShapeRequest.toBinary(value))
     },
     processFault: {
         path: "/faultline.v1.AgentService/ProcessFault",

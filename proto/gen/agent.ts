@@ -278,6 +278,47 @@ export interface LossRule {
     probability: number;
 }
 /**
+ * @generated from protobuf message faultline.v1.ShapeRequest
+ */
+export interface ShapeRequest {
+    /**
+     * @generated from protobuf field: repeated string to = 1
+     */
+    to: string[]; // addresses whose packets from this node are shaped; empty removes shaping
+    /**
+     * @generated from protobuf field: uint64 rate_bits_per_second = 2
+     */
+    rateBitsPerSecond: number; // bandwidth limit; 0: none
+    /**
+     * @generated from protobuf field: uint32 delay_ms = 3
+     */
+    delayMs: number; // netem
+    /**
+     * @generated from protobuf field: uint32 jitter_ms = 4
+     */
+    jitterMs: number; // netem, needs delay_ms
+    /**
+     * @generated from protobuf field: double duplicate_percent = 5
+     */
+    duplicatePercent: number; // netem
+    /**
+     * @generated from protobuf field: double reorder_percent = 6
+     */
+    reorderPercent: number; // netem, needs delay_ms
+    /**
+     * @generated from protobuf field: double corrupt_percent = 7
+     */
+    corruptPercent: number; // netem
+    /**
+     * @generated from protobuf field: string fault_id = 8
+     */
+    faultId: string;
+    /**
+     * @generated from protobuf field: int64 max_duration_ms = 9
+     */
+    maxDurationMs: number; // the agent heals on its own after this
+}
+/**
  * @generated from protobuf message faultline.v1.HealRequest
  */
 export interface HealRequest {
@@ -1629,6 +1670,117 @@ class LossRule$Type extends MessageType<LossRule> {
  */
 export const LossRule = new LossRule$Type();
 // @generated message type with reflection information, may provide speed optimized methods
+class ShapeRequest$Type extends MessageType<ShapeRequest> {
+    constructor() {
+        super("faultline.v1.ShapeRequest", [
+            { no: 1, name: "to", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
+            { no: 2, name: "rate_bits_per_second", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 3, name: "delay_ms", kind: "scalar", T: 13 /*ScalarType.UINT32*/ },
+            { no: 4, name: "jitter_ms", kind: "scalar", T: 13 /*ScalarType.UINT32*/ },
+            { no: 5, name: "duplicate_percent", kind: "scalar", T: 1 /*ScalarType.DOUBLE*/ },
+            { no: 6, name: "reorder_percent", kind: "scalar", T: 1 /*ScalarType.DOUBLE*/ },
+            { no: 7, name: "corrupt_percent", kind: "scalar", T: 1 /*ScalarType.DOUBLE*/ },
+            { no: 8, name: "fault_id", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 9, name: "max_duration_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ }
+        ]);
+    }
+    create(value?: PartialMessage<ShapeRequest>): ShapeRequest {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.to = [];
+        message.rateBitsPerSecond = 0;
+        message.delayMs = 0;
+        message.jitterMs = 0;
+        message.duplicatePercent = 0;
+        message.reorderPercent = 0;
+        message.corruptPercent = 0;
+        message.faultId = "";
+        message.maxDurationMs = 0;
+        if (value !== undefined)
+            reflectionMergePartial<ShapeRequest>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: ShapeRequest): ShapeRequest {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* repeated string to */ 1:
+                    message.to.push(reader.string());
+                    break;
+                case /* uint64 rate_bits_per_second */ 2:
+                    message.rateBitsPerSecond = reader.uint64().toNumber();
+                    break;
+                case /* uint32 delay_ms */ 3:
+                    message.delayMs = reader.uint32();
+                    break;
+                case /* uint32 jitter_ms */ 4:
+                    message.jitterMs = reader.uint32();
+                    break;
+                case /* double duplicate_percent */ 5:
+                    message.duplicatePercent = reader.double();
+                    break;
+                case /* double reorder_percent */ 6:
+                    message.reorderPercent = reader.double();
+                    break;
+                case /* double corrupt_percent */ 7:
+                    message.corruptPercent = reader.double();
+                    break;
+                case /* string fault_id */ 8:
+                    message.faultId = reader.string();
+                    break;
+                case /* int64 max_duration_ms */ 9:
+                    message.maxDurationMs = reader.int64().toNumber();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: ShapeRequest, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* repeated string to = 1; */
+        for (let i = 0; i < message.to.length; i++)
+            writer.tag(1, WireType.LengthDelimited).string(message.to[i]);
+        /* uint64 rate_bits_per_second = 2; */
+        if (message.rateBitsPerSecond !== 0)
+            writer.tag(2, WireType.Varint).uint64(message.rateBitsPerSecond);
+        /* uint32 delay_ms = 3; */
+        if (message.delayMs !== 0)
+            writer.tag(3, WireType.Varint).uint32(message.delayMs);
+        /* uint32 jitter_ms = 4; */
+        if (message.jitterMs !== 0)
+            writer.tag(4, WireType.Varint).uint32(message.jitterMs);
+        /* double duplicate_percent = 5; */
+        if (message.duplicatePercent !== 0)
+            writer.tag(5, WireType.Bit64).double(message.duplicatePercent);
+        /* double reorder_percent = 6; */
+        if (message.reorderPercent !== 0)
+            writer.tag(6, WireType.Bit64).double(message.reorderPercent);
+        /* double corrupt_percent = 7; */
+        if (message.corruptPercent !== 0)
+            writer.tag(7, WireType.Bit64).double(message.corruptPercent);
+        /* string fault_id = 8; */
+        if (message.faultId !== "")
+            writer.tag(8, WireType.LengthDelimited).string(message.faultId);
+        /* int64 max_duration_ms = 9; */
+        if (message.maxDurationMs !== 0)
+            writer.tag(9, WireType.Varint).int64(message.maxDurationMs);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.ShapeRequest
+ */
+export const ShapeRequest = new ShapeRequest$Type();
+// @generated message type with reflection information, may provide speed optimized methods
 class HealRequest$Type extends MessageType<HealRequest> {
     constructor() {
         super("faultline.v1.HealRequest", []);
@@ -2650,6 +2802,7 @@ export const AgentService = new ServiceType("faultline.v1.AgentService", [
     { name: "Db", options: {}, I: DbRequest, O: DbResponse },
     { name: "Partition", options: {}, I: PartitionRequest, O: FaultResponse },
     { name: "Heal", options: {}, I: HealRequest, O: FaultResponse },
+    { name: "Shape", options: {}, I: ShapeRequest, O: FaultResponse },
     { name: "ProcessFault", options: {}, I: ProcessFaultRequest, O: FaultResponse },
     { name: "ClockFault", options: {}, I: ClockFaultRequest, O: FaultResponse },
     { name: "Probe", options: {}, I: ProbeRequest, O: ProbeResponse },

@@ -10,6 +10,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { networkFaultState } from '../../agent/faults/partition';
+import { shapedAddresses, shapedDevices } from '../../agent/faults/shape';
 import { processState } from '../../agent/faults/process-state';
 import { CLOCKPROBE_PORT } from '../../agent/db/clockprobe';
 import { labStatus } from '../../controller/lab/lab';
@@ -169,6 +170,21 @@ test('faultline fault on a 5-node lab: partition, loss, process and clock faults
     for (const c of clients) assert.deepEqual(await networkFaultState({ namespace: `${PREFIX}-${c.node.name}` }), { dropFrom: [], loss: [] });
   });
 
+  await t.test('rate --node n2 --rate 1mbit shapes both directions of every n2 link and nothing else; Ctrl-C heals', async (st) => {
+    const nodes = (await labStatus(PREFIX)).nodes;
+    const held = await startHeld(st, ['rate', '--node', 'n2', '--rate', '1mbit', '--duration', '60s']);
+    assert.match(held.output(), /rate limited to 1mbit\/s on the links of n2/);
+    const addressOf = new Map(nodes.map((n) => [n.name, n.address]));
+    for (const n of nodes) {
+      const expected = n.name === 'n2' ? nodes.filter((o) => o.name !== 'n2').map((o) => o.address) : [addressOf.get('n2')!];
+      assert.deepEqual((await shapedAddresses({ namespace: n.namespace })).sort(), expected.sort(), `shaped links of ${n.name}`);
+    }
+    const status = (JSON.parse((await runCli(['fault', 'status', '--json', ...LAB])).stdout) as { nodes: { name: string; faults: { kind: string }[] }[] }).nodes;
+    assert.ok(status.every((n) => n.faults.some((f) => f.kind === 'shape')), 'fault status lists the shaping on every node');
+    assert.equal(await held.interrupt(), 0, held.output());
+    for (const n of nodes) assert.deepEqual(await shapedDevices({ namespace: n.namespace }), [], `shaping left on ${n.name}`);
+  });
+
   await t.test('kill, pause, resume and restart are seen on the real DB process', async (st) => {
     const pid = await dbPid(n3);
     assert.equal(processState(pid) === 'S' || processState(pid) === 'R', true);
@@ -240,9 +256,17 @@ test('faultline fault on a 5-node lab: partition, loss, process and clock faults
     assert.equal(system.code, 254, 'the lab agents must refuse the system clock strategy');
     assert.match(system.stderr, /dedicated VMs/);
     await n1.db(DbAction.TEARDOWN, 'etcd', 30_000);
-    const netem = await runCli(['fault', 'delay', '--node', 'n2', ...LAB]);
-    assert.equal(netem.code, 254);
-    assert.match(netem.stderr, /Cannot apply delay/);
+    const nodes = (await labStatus(PREFIX)).nodes;
+    const netemFound = (await n2.hello()).capabilities.find((c) => c.name === 'netem')?.available === true;
+    if (!netemFound) {
+      const netem = await runCli(['fault', 'delay', '--node', 'n2', '--delay', '100ms', ...LAB]);
+      assert.equal(netem.code, 254);
+      assert.match(netem.stderr, /Cannot apply delay on node "n\d": this kernel has no netem qdisc .*\(faultline fault rate, faultline fault loss\)/);
+      for (const n of nodes) assert.deepEqual(await shapedDevices({ namespace: n.namespace }), [], `a refused delay left shaping on ${n.name}`);
+    }
+    const bad = await runCli(['fault', 'duplicate', '--node', 'n2', '--percent', '250', ...LAB]);
+    assert.equal(bad.code, 254);
+    assert.match(bad.stderr, /--percent "250": it must be above 0 and at most 100/);
   });
 
   const heal = await runCli(['fault', 'heal', ...LAB]);

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readOffsetFile } from '../../agent/faults/clock-faketime';
 import { networkFaultState } from '../../agent/faults/partition';
+import { shapedAddresses, shapedDevices } from '../../agent/faults/shape';
 import { processState } from '../../agent/faults/process-state';
 import { labStatus } from '../../controller/lab/lab';
 import { labDir } from '../../controller/lab/lab-state';
@@ -76,15 +77,17 @@ test('agents undo faults without the controller', { timeout: 180_000 }, async (t
   const n2 = clients[1]!;
   const ns2 = `${PREFIX}-n2`;
 
-  await t.test('an agent killed with a partition, a pause and a clock offset active undoes all three when restarted', async (st) => {
+  await t.test('an agent killed with a partition, a rate limit, a pause and a clock offset active undoes them all when restarted', async (st) => {
     const after = lifo(st);
     await startHeld(after, ['partition', '--shape', 'isolate', '--node', 'n2', '--duration', '600']);
+    await startHeld(after, ['rate', '--node', 'n2', '--rate', '1mbit', '--duration', '600']);
     await startHeld(after, ['pause', '--node', 'n2', '--duration', '600']);
     await startHeld(after, ['clock', '--node', 'n2', '--bump', '90s', '--duration', '600']);
     const pid = (await n2.status()).faults!.dbPid;
     assert.equal(processState(pid), 'T');
     assert.equal(readOffsetFile(offsetFile('n2')), 90_000);
     assert.deepEqual((await networkFaultState({ namespace: ns2 })).dropFrom.length, 2);
+    assert.equal((await shapedAddresses({ namespace: ns2 })).length, 2);
 
     const agentPid = (await labStatus(PREFIX)).nodes.find((n) => n.name === 'n2')!.agent.pid!;
     process.kill(agentPid, 'SIGKILL');
@@ -92,10 +95,12 @@ test('agents undo faults without the controller', { timeout: 180_000 }, async (t
     // Nothing healed it: the agent is gone and the holding commands still renew the other agents' leases.
     assert.equal(processState(pid), 'T');
     assert.equal(readOffsetFile(offsetFile('n2')), 90_000);
+    assert.equal((await shapedAddresses({ namespace: ns2 })).length, 2);
 
     const up = await runCli(['lab', 'up', '--nodes', '3', '--prefix', PREFIX], { timeoutMs: 60_000 });
     assert.equal(up.code, 0, up.stderr);
     assert.deepEqual(await networkFaultState({ namespace: ns2 }), { dropFrom: [], loss: [] }, 'partition left after agent restart');
+    assert.deepEqual(await shapedDevices({ namespace: ns2 }), [], 'rate limit left after agent restart');
     const state = processState(pid);
     assert.ok(state === undefined || state !== 'T', `the paused DB process is still stopped (state ${String(state)})`);
     assert.equal(readOffsetFile(offsetFile('n2')), 0, 'clock offset left after agent restart');

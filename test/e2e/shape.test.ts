@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { netemAvailable } from '../../agent/faults/iptables';
-import { applyShape, healShape, shapedDevices } from '../../agent/faults/shape';
+import { applyShape, healShape, shapedAddresses, shapedDevices } from '../../agent/faults/shape';
 import { PROBE_PORT, labSkipReason, startProbes, useLab, type Probe } from '../support/netns';
 
 const execFileAsync = promisify(execFile);
@@ -37,6 +37,7 @@ test('a 1 Mbit/s limit from n1 to n2 slows that link only, and heals back to the
   const baseline = await transfer(p1, p2);
   await applyShape({ namespace: ns, toAddresses: [p2.node.address], spec: { rateBitsPerSecond: RATE } });
   assert.equal((await shapedDevices({ namespace: ns })).length, 1);
+  assert.deepEqual(await shapedAddresses({ namespace: ns }), [p2.node.address]);
   const [shaped, other, unrelated] = [await transfer(p1, p2), await transfer(p1, p3), await transfer(p3, p2)];
   const expectedMs = (BYTES * 8 * 1000) / RATE;
   t.diagnostic(`128 KiB n1 -> n2: ${baseline} ms unshaped, ${shaped} ms at 1 Mbit/s (ideal ${expectedMs.toFixed(0)} ms); n1 -> n3 ${other} ms, n3 -> n2 ${unrelated} ms`);

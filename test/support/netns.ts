@@ -226,6 +226,16 @@ export async function iptablesSave(namespace?: string): Promise<string> {
  * Everything faultline-made that is still on this host: lab namespaces, bridges and veths (prefix `fl…`),
  * FAULTLINE chains or rules in the host's filter table or in any named namespace. Empty when clean.
  */
+/** Traffic-shaping qdiscs of ours (handle fa17:, see agent/faults/shape.ts) in a namespace or on the host. */
+async function ourQdiscs(namespace?: string): Promise<string[]> {
+  const args = ['qdisc', 'show'];
+  const out = await (namespace === undefined ? execFileAsync('tc', args) : execFileAsync('ip', ['netns', 'exec', namespace, 'tc', ...args])).then(
+    (r) => r.stdout,
+    () => '',
+  );
+  return out.split('\n').filter((l) => / fa17: /.test(l)).map((l) => `qdisc ${l.trim()}`);
+}
+
 export async function faultlineLeftovers(): Promise<string[]> {
   const left: string[] = [];
   const namespaces = ((await execFileAsync('ip', ['netns', 'list'])).stdout.match(/^\S+/gm) ?? []).map(String);
@@ -233,9 +243,11 @@ export async function faultlineLeftovers(): Promise<string[]> {
     if (/^fl[a-z0-9]*-n\d+$/.test(ns)) left.push(`namespace ${ns}`);
     const save = await iptablesSave(ns).catch(() => '');
     for (const line of save.split('\n')) if (/FAULTLINE/.test(line)) left.push(`in namespace ${ns}: ${line}`);
+    for (const q of await ourQdiscs(ns)) left.push(`in namespace ${ns}: ${q}`);
   }
   const links = JSON.parse((await execFileAsync('ip', ['-j', 'link', 'show'])).stdout || '[]') as { ifname: string }[];
   for (const l of links) if (/^fl[a-z0-9]*-(br|v\d+)$/.test(l.ifname)) left.push(`link ${l.ifname}`);
   for (const line of (await iptablesSave()).split('\n')) if (/FAULTLINE/.test(line)) left.push(`on the host: ${line}`);
+  for (const q of await ourQdiscs()) left.push(`on the host: ${q}`);
   return left;
 }
