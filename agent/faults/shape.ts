@@ -8,6 +8,7 @@
  * kernel's default root qdisc (handle `0:`: noqueue, pfifo_fast, fq_codel, mq, ...) and heal by deleting it,
  * which gives the kernel's default back; a device with a qdisc someone configured is refused, never replaced.
  */
+import type { LinkShape } from '../../core/nemesis/link-shape';
 import { checkAddresses, type NetworkTarget } from './partition';
 import { CommandFailedError, MissingToolError, htbAvailable, netemAvailable, runTool, serialised } from './iptables';
 
@@ -24,18 +25,8 @@ const DEFAULT_CLASS = 'fa17:1';
 /** htb needs a rate for every class: the unshaped ones get this (far above any lab or 10 GbE link). */
 const UNLIMITED = '100gbit';
 
-/** What to do to the packets on the shaped links. Zero / absent means "not this". */
-export interface ShapeSpec {
-  /** Bandwidth limit in bits per second. */
-  rateBitsPerSecond?: number;
-  delayMs?: number;
-  /** ± around `delayMs` (netem jitter); needs `delayMs`. */
-  jitterMs?: number;
-  duplicatePercent?: number;
-  /** Share of packets sent at once while the others wait `delayMs`; needs `delayMs`. */
-  reorderPercent?: number;
-  corruptPercent?: number;
-}
+/** What to do to the packets on the shaped links (the controller's LinkShape). */
+export type ShapeSpec = LinkShape;
 
 /** True when `spec` asks for something only netem can do. */
 export function needsNetem(spec: ShapeSpec): boolean {

@@ -55,6 +55,15 @@ export function applyGrudge(clients: readonly AgentClient[], grudge: Grudge, id:
 }
 
 /**
+ * The other ends of `c`'s links around `targets`: a target's links go to every other node; any other node's links
+ * around the targets go to the targets.
+ */
+function linkPeers(clients: readonly AgentClient[], targets: readonly string[], c: AgentClient): string[] {
+  if (targets.includes(c.node.name)) return clients.filter((o) => o !== c).map((o) => o.node.address);
+  return clients.filter((o) => targets.includes(o.node.name)).map((o) => o.node.address);
+}
+
+/**
  * Lossy links around `targets`: each target loses `probability` of the packets from every other node, and every
  * other node loses the same share of the packets from the targets (both directions of each link). A partition
  * in force stays as it is.
@@ -66,11 +75,8 @@ export function applyLinkLoss(
   id: string,
   durationMs: number,
 ): Promise<Record<string, NodeReport>> {
-  const targetAddresses = clients.filter((c) => targets.includes(c.node.name)).map((c) => c.node.address);
   return onEach(clients, (c) => {
-    const from = targets.includes(c.node.name)
-      ? clients.filter((o) => o !== c).map((o) => o.node.address)
-      : targetAddresses;
+    const from = linkPeers(clients, targets, c);
     return c.partition([], from.map((a) => ({ from: a, probability })), id, durationMs, 5000, 'loss');
   });
 }
@@ -86,11 +92,7 @@ export function applyLinkShape(
   id: string,
   durationMs: number,
 ): Promise<Record<string, NodeReport>> {
-  const targetAddresses = clients.filter((c) => targets.includes(c.node.name)).map((c) => c.node.address);
-  return onEach(clients, (c) => {
-    const to = targets.includes(c.node.name) ? clients.filter((o) => o !== c).map((o) => o.node.address) : targetAddresses;
-    return c.shape(to, shape, id, durationMs);
-  });
+  return onEach(clients, (c) => c.shape(linkPeers(clients, targets, c), shape, id, durationMs));
 }
 
 export function processFault(

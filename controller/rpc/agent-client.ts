@@ -15,17 +15,10 @@ import {
   type LossRule,
 } from '../../proto/gen/agent';
 import { AgentServiceClient } from '../../proto/gen/agent.grpc-client';
+import type { LinkShape } from '../../core/nemesis/link-shape';
 import { AgentRequestError, AgentUnavailableError } from '../errors';
 
-/** What a shaped link does to packets (zero / absent: not this); netem parts need netem on the node. */
-export interface LinkShape {
-  rateBitsPerSecond?: number;
-  delayMs?: number;
-  jitterMs?: number;
-  duplicatePercent?: number;
-  reorderPercent?: number;
-  corruptPercent?: number;
-}
+export type { LinkShape };
 
 export interface NodeAddress {
   name: string;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -40,6 +40,17 @@ function processesIn(ns: string): string[] {
       return '';
     }
   }).filter(Boolean);
+}
+
+/** Sends `signal` to a running `faultline run` as soon as any node has faultline rules (a partition is on). */
+async function signalWhenPartitioned(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const rules = NODES.map((n) => { try { return iptablesRulesOf(`${PREFIX}-${n}`); } catch { return ''; } }).join('');
+    if (rules.length > 0) break;
+    await sleep(200);
+  }
+  child.kill(signal);
 }
 
 /** After a run: no faultline rules in any node and nothing but the agent running in any namespace. */
@@ -148,15 +159,7 @@ test('etcd on a 5-node lab under isolate-n5 partitions', { timeout: 900_000 }, a
       onSpawn: (child) => {
         child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
         // Interrupt in the middle of the first partition (it starts 6 s into the main phase).
-        void (async () => {
-          const deadline = Date.now() + 120_000;
-          while (Date.now() < deadline) {
-            const rules = NODES.map((n) => { try { return iptablesRulesOf(`${PREFIX}-${n}`); } catch { return ''; } }).join('');
-            if (rules.length > 0) break;
-            await sleep(200);
-          }
-          child.kill('SIGINT');
-        })();
+        void signalWhenPartitioned(child, 'SIGINT');
       },
     });
     assert.equal(res.code, 2, `${res.stdout}\n${res.stderr}`);
@@ -168,18 +171,8 @@ test('etcd on a 5-node lab under isolate-n5 partitions', { timeout: 900_000 }, a
     const store = tempDir(t, 'store-kill-');
     let killedAt = 0;
     const res = await runCli(runArgs(store, 'linearizable'), {
-      onSpawn: (child) => {
-        void (async () => {
-          const deadline = Date.now() + 120_000;
-          while (Date.now() < deadline) {
-            const rules = NODES.map((n) => { try { return iptablesRulesOf(`${PREFIX}-${n}`); } catch { return ''; } }).join('');
-            if (rules.length > 0) break;
-            await sleep(200);
-          }
-          killedAt = Date.now();
-          child.kill('SIGKILL'); // no cleanup can run: only the agents' leases stand between us and a leaked fault
-        })();
-      },
+      // No cleanup can run after SIGKILL: only the agents' leases stand between us and a leaked fault.
+      onSpawn: (child) => void signalWhenPartitioned(child, 'SIGKILL').then(() => (killedAt = Date.now())),
     });
     assert.equal(res.code, null, 'the controller died by signal');
     assert.ok(killedAt > 0);
