@@ -3,19 +3,17 @@
  * H hours would leave (the register workload at 100 ops/s from 5 nodes, keys rotating every 5 s, 5 % timeouts,
  * 200 µs clock uncertainty: a simulated linearizable store, so the verdict must be valid), then, in a fresh child
  * process so that its peak RSS is its own, does what `faultline run` does after the workload stops: build
- * `history.jsonl` from the raw file and check it (etcd-register, per key). Prints events, build and check time,
+ * `history.jsonl` from the raw file (external merge sort) and check it (etcd-register, per key, streamed). Prints events, build and check time,
  * verdict and peak RSS per size. Prints figures; asserts nothing. `--hours 1,4` picks the sizes.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHistory } from '../core/checker';
 import { simulateHistory } from '../core/checker/simulated-history';
-import { pairOps } from '../core/history/pair';
-import { buildHistory } from '../controller/history-builder';
+import { buildHistoryFile } from '../controller/history-builder';
 import type { RawEvent } from '../controller/history-collector';
-import { historyStats } from '../controller/run/run-check';
+import { checkHistoryFile, surveyHistory } from '../controller/run/stream-check';
 
 const OPS_PER_SECOND = 100;
 const KEY_PERIOD_S = 5;
@@ -71,19 +69,18 @@ async function writeRawEvents(path: string, hours: number): Promise<number> {
   return events;
 }
 
-/** In the child: build and check, as `faultline run` does after the workload. */
+/** In the child: build and check, as `faultline run` does after the workload (both streamed from disk). */
 async function buildAndCheck(raw: string, history: string): Promise<void> {
   const t0 = performance.now();
-  const ops = await buildHistory(raw, history);
+  await buildHistoryFile(raw, history);
   const buildMs = performance.now() - t0;
   const t1 = performance.now();
-  const stats = historyStats(ops);
-  pairOps(ops);
-  const result = await checkHistory(ops, { model: 'etcd-register', timeLimitMs: 600_000 });
+  const survey = await surveyHistory(history);
+  const result = await checkHistoryFile(history, survey, { model: 'etcd-register', timeLimitMs: 600_000 });
   const checkMs = performance.now() - t1;
   process.stdout.write(
     `${JSON.stringify({
-      events: stats.events,
+      events: survey.stats.events,
       keys: result.keyCount,
       buildMs: Math.round(buildMs),
       checkMs: Math.round(checkMs),

@@ -1,12 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { checkHistory, renderEvidenceHtml, type CheckResult, type Validity } from '../../core/checker';
-import { HistoryFormatError } from '../../core/errors';
-import type { Op } from '../../core/history/operation';
-import { pairOps } from '../../core/history/pair';
+import { renderEvidenceHtml, type CheckResult, type Validity } from '../../core/checker';
 import type { ClockViolation } from '../agent-session';
 import type { SequenceGap } from '../history-collector';
 import type { RunStore } from '../store';
 import type { RunConfig } from './run-options';
+import { checkHistoryFile, surveyHistory } from './stream-check';
 
 export interface HistoryStats {
   events: number;
@@ -32,35 +30,22 @@ export interface RunVerdict {
   checks: { linearizable?: CheckResult };
 }
 
-export function historyStats(history: readonly Op[]): HistoryStats {
-  const s: HistoryStats = { events: history.length, invokes: 0, ok: 0, fail: 0, info: 0, open: 0, nemesisEvents: 0, byNode: {} };
-  for (const op of history) {
-    if (op.process === 'nemesis') {
-      s.nemesisEvents++;
-      continue;
-    }
-    if (op.node) s.byNode[op.node] = (s.byNode[op.node] ?? 0) + 1;
-    if (op.type === 'invoke') s.invokes++;
-    else s[op.type]++;
-  }
-  s.open = s.invokes - s.ok - s.fail - s.info;
-  return s;
-}
-
 /**
- * Judges a run's history. A history with a sequence gap is incomplete, so the verdict is `unknown`: a lost
- * completion could hide an anomaly and a lost write could fake one. Otherwise the per-key linearizability check
- * decides, and its HTML evidence is written next to the results when the history is not linearizable.
+ * Judges a run's history, streamed from `history.jsonl` (see stream-check.ts: memory does not grow with the run's
+ * length). A history with a sequence gap is incomplete, so the verdict is `unknown`: a lost completion could hide
+ * an anomaly and a lost write could fake one. Otherwise the per-key linearizability check decides, and its HTML
+ * evidence is written next to the results when the history is not linearizable.
  */
 export async function checkRunHistory(
-  history: Op[],
+  historyPath: string,
   gaps: SequenceGap[],
   expectedSeq: Record<string, number>,
   config: RunConfig,
   store: RunStore,
   clockViolations: ClockViolation[] = [],
 ): Promise<RunVerdict> {
-  const stats = historyStats(history);
+  const survey = await surveyHistory(historyPath);
+  const stats = survey.stats;
   if (clockViolations.length > 0) {
     // A timestamp may be off by more than its stated uncertainty: real-time order could be wrong either way.
     const nodes = [...new Set(clockViolations.map((v) => v.node))].join(', ');
@@ -69,17 +54,15 @@ export async function checkRunHistory(
   if (gaps.length > 0) {
     return { valid: 'unknown', reason: `history incomplete: ${gaps.length} sequence gap(s)`, gaps, stats, expectedSeq, checks: {} };
   }
-  try {
-    pairOps(history); // structural check: one completion per invoke, no completion without invoke
-  } catch (err) {
-    if (!(err instanceof HistoryFormatError)) throw err;
-    return { valid: 'unknown', reason: `history malformed: ${err.message}`, gaps, stats, expectedSeq, checks: {} };
+  if (survey.malformed !== undefined) {
+    // One completion per invoke, no completion without invoke: otherwise nothing can be judged.
+    return { valid: 'unknown', reason: `history malformed: ${survey.malformed}`, gaps, stats, expectedSeq, checks: {} };
   }
   if (stats.ok + stats.fail === 0) {
     // Nothing completed with a known outcome (the DB never answered, or the workload died): that proves nothing.
     return { valid: 'unknown', reason: 'no operation completed with a known outcome: nothing to check', gaps, stats, expectedSeq, checks: {} };
   }
-  const linearizable = await checkHistory(history, { model: 'etcd-register', timeLimitMs: config.checkTimeLimitMs });
+  const linearizable = await checkHistoryFile(historyPath, survey, { model: 'etcd-register', timeLimitMs: config.checkTimeLimitMs });
   const html = renderEvidenceHtml(linearizable);
   if (html !== undefined) writeFileSync(store.path('linearizability.html'), html);
   return { valid: linearizable.valid, gaps, stats, expectedSeq, checks: { linearizable } };

@@ -2,13 +2,12 @@ import { connect, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { Op } from '../../core/history/operation';
 import { AgentSession } from '../agent-session';
 import { ControllerEvents, CONTROLLER_NODE } from '../controller-events';
 import { checkInstalled, collectAndTeardown, startCluster } from '../db-cluster';
 import { NodePreconditionError } from '../errors';
 import { HistoryCollector, type SequenceGap } from '../history-collector';
-import { buildHistory } from '../history-builder';
+import { buildHistoryFile } from '../history-builder';
 import { labStatus } from '../lab/lab';
 import { NemesisSchedule } from '../nemesis/nemesis-schedule';
 import { AgentClient, type NodeAddress } from '../rpc/agent-client';
@@ -55,7 +54,6 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let clusterStarted = false;
   /** Agents that answered; cleanup talks only to these (an unreachable one has nothing of ours to undo). */
   const reached: AgentClient[] = [];
-  let history: Op[] = [];
   let collected: { gaps: SequenceGap[]; expected: Record<string, number> } = { gaps: [], expected: {} };
   let store!: RunStore;
   try {
@@ -168,7 +166,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     await collector.deleteConsumer().catch((err: unknown) => log.warn({ err }, 'could not delete the run\'s consumer'));
     collector = undefined;
 
-    history = await buildHistory(store.path('events.raw.jsonl'), store.path('history.jsonl'));
+    await buildHistoryFile(store.path('events.raw.jsonl'), store.path('history.jsonl'));
     collected = { gaps, expected };
   } finally {
     await cleanup();
@@ -177,7 +175,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   // no lease or keepalive depends on an event loop busy with the search.
   const verdict = signal.aborted
     ? interruptedVerdict(collected.gaps)
-    : await checkRunHistory(history, collected.gaps, collected.expected, config, store, sessions.flatMap((s) => s.clockViolations));
+    : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, store, sessions.flatMap((s) => s.clockViolations));
   store.writeJson('results.json', verdict);
   return { verdict, storeDir: store.dir, interrupted: signal.aborted };
 

@@ -14,10 +14,29 @@ import type { Op, PairedOp } from './operation';
  * @throws HistoryFormatError naming the line of the offending event.
  */
 export function pairOps(history: readonly Op[]): PairedOp[] {
-  const open = new Map<number, { op: Op; paired: PairedOp }>();
+  const pairer = new OpPairer();
   const out: PairedOp[] = [];
   for (const op of history) {
-    if (op.process === 'nemesis') continue;
+    const started = pairer.add(op);
+    if (started) out.push(started);
+  }
+  return out;
+}
+
+/**
+ * `pairOps` one event at a time, for histories streamed from disk: holds only the open invocations.
+ */
+export class OpPairer {
+  readonly #open = new Map<number, { op: Op; paired: PairedOp }>();
+
+  /**
+   * Takes the next event. Returns the new PairedOp for an invocation (completed in place by its completion
+   * later), undefined for anything else.
+   * @throws HistoryFormatError as pairOps does.
+   */
+  add(op: Op): PairedOp | undefined {
+    const open = this.#open;
+    if (op.process === 'nemesis') return undefined;
     const t = op.time ?? op.index;
     const u = op.uncertainty ?? 0;
     if (op.type === 'invoke') {
@@ -42,12 +61,11 @@ export function pairOps(history: readonly Op[]): PairedOp[] {
       if (op.key !== undefined) paired.key = op.key;
       if (op.node !== undefined) paired.node = op.node;
       open.set(op.process, { op, paired });
-      out.push(paired);
-      continue;
+      return paired;
     }
     const entry = open.get(op.process);
     if (!entry) {
-      if (op.type === 'info') continue; // not a client op (nemesis or log message)
+      if (op.type === 'info') return undefined; // not a client op (nemesis or log message)
       throw new HistoryFormatError(`"${op.type}" completion of "${op.f}" for process ${op.process} has no matching invocation`, op.line);
     }
     open.delete(op.process);
@@ -75,8 +93,8 @@ export function pairOps(history: readonly Op[]): PairedOp[] {
       p.end = t + u;
     }
     // info: end stays Infinity and value stays the invocation's value (Porcupine writes ":timed-out" there).
+    return undefined;
   }
-  return out;
 }
 
 /** True when `a` certainly finished before `b` began, whatever their clock uncertainty. */
