@@ -7,7 +7,7 @@ import { SystemClock, systemClockRefusal, type TimeSyncState } from './faults/cl
 import { runTool } from './faults/iptables';
 import { applyLoss } from './faults/loss';
 import { applyDrop, healNetwork } from './faults/partition';
-import { applyShape, healShape, isEmptyShape, type ShapeSpec } from './faults/shape';
+import { applyShape, healShape, isEmptyShape, validateShape, type ShapeSpec } from './faults/shape';
 import { processState, signalIfOurs } from './faults/process-state';
 import { FaultJournal, type FaultKind, type JournalEntry } from './fault-journal';
 
@@ -114,12 +114,14 @@ export class FaultManager {
   async applyShape(id: string, toAddresses: string[], spec: ShapeSpec, durationMs: number, neverShape: string[]): Promise<void> {
     const ms = this.#duration(durationMs);
     const active = toAddresses.length > 0 && !isEmptyShape(spec);
+    // A request refused for what it asks (bad numbers, no netem) leaves the shaping in force as it was.
+    await validateShape({ toAddresses, spec, neverShape });
     this.#journal(id, 'shape', { to: toAddresses, spec }, Date.now(), ms, active);
     try {
       await applyShape({ toAddresses: active ? toAddresses : [], spec, neverShape });
     } catch (err) {
       // Nothing half-applied: applyShape removed its own qdiscs; forget the entry unless heal must retry it.
-      await healShape().then(() => this.#forget('shape')).catch(() => undefined);
+      await healShape().then(() => this.#forget('shape', id)).catch(() => undefined);
       throw err;
     }
     this.log.info({ id, to: toAddresses, spec, durationMs: ms }, active ? 'traffic shaping applied' : 'traffic shaping removed');
@@ -306,7 +308,12 @@ export class FaultManager {
     this.#timers.set(kind, timer);
   }
 
-  #forget(kind: FaultKind): void {
+  /**
+   * Forgets the fault of `kind`; with `id`, only if that fault is still the one in force (a heal that awaited
+   * something must not forget a newer fault of the same kind applied meanwhile).
+   */
+  #forget(kind: FaultKind, id?: string): void {
+    if (id !== undefined && !this.active().some((e) => e.kind === kind && e.id === id)) return;
     clearTimeout(this.#timers.get(kind));
     this.#timers.delete(kind);
     this.journal.remove((e) => e.kind === kind);
@@ -322,7 +329,7 @@ export class FaultManager {
     else if (kind === 'clock') await this.#healClock(entry);
     else if (kind === 'pause') this.#healPause(entry);
     else await this.#healKill();
-    this.#forget(kind);
+    this.#forget(kind, entry.id);
     this.log.info({ reason, healed: entry.id }, 'fault healed');
   }
 

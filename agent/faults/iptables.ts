@@ -238,15 +238,15 @@ export function htbAvailable(): Promise<{ ok: boolean; reason?: string }> {
  * loopback, 0.x, multicast and reserved addresses: a grudge names nodes, never networks.
  * @throws RangeError naming the value.
  */
-export function checkHostAddress(value: string): string {
+export function checkHostAddress(value: string, what = 'drop packets from'): string {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/32)?$/.exec(value);
   const octets = m?.slice(1, 5).map(Number);
   if (octets === undefined || octets.some((o, i) => o > 255 || String(o) !== m?.[i + 1])) {
-    throw new RangeError(`Cannot drop packets from "${value}": not an IPv4 host address`);
+    throw new RangeError(`Cannot ${what} "${value}": not an IPv4 host address`);
   }
   const [a = 0] = octets;
   if (a === 0 || a === 127 || a >= 224) {
-    throw new RangeError(`Cannot drop packets from "${value}": not a unicast node address`);
+    throw new RangeError(`Cannot ${what} "${value}": not a unicast node address`);
   }
   return octets.join('.');
 }

@@ -56,13 +56,13 @@ export async function applyDrop(opts: NetworkTarget & { fromAddresses: string[];
 }
 
 /** Validates and de-duplicates addresses, keeping their order. Shared with loss.ts. */
-export function checkAddresses(fromAddresses: readonly string[], neverDrop: readonly string[]): string[] {
-  const protectedSet = new Set(neverDrop.map(checkHostAddress));
+export function checkAddresses(fromAddresses: readonly string[], neverDrop: readonly string[], what = 'drop packets from'): string[] {
+  const protectedSet = new Set(neverDrop.map((a) => checkHostAddress(a)));
   const out: string[] = [];
   for (const raw of fromAddresses) {
-    const a = checkHostAddress(raw);
+    const a = checkHostAddress(raw, what);
     if (protectedSet.has(a)) {
-      throw new RangeError(`Cannot drop packets from "${a}": it is a protected address (controller or NATS)`);
+      throw new RangeError(`Cannot ${what} "${a}": it is a protected address (controller or NATS)`);
     }
     if (!out.includes(a)) out.push(a);
   }

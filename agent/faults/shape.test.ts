@@ -21,15 +21,17 @@ test('needsNetem() and isEmptyShape() tell a rate limit, a netem fault and nothi
   assert.equal(isEmptyShape({ rateBitsPerSecond: 8 }), false);
 });
 
-test('shapeCommands() builds one htb tree of ours: default class unlimited, shaped class limited, one u32 filter per address', () => {
+test('shapeCommands() builds one htb tree of ours: default class unlimited, one limited class and one u32 filter per address', () => {
   assert.deepEqual(shapeCommands('eth0', ['10.0.0.2', '10.0.0.3'], { rateBitsPerSecond: 1e6 }), [
     'qdisc add dev eth0 root handle fa17: htb default 1',
     'class add dev eth0 parent fa17: classid fa17:1 htb rate 100gbit quantum 60000',
     'class add dev eth0 parent fa17: classid fa17:10 htb rate 1000000bit ceil 1000000bit',
     'filter add dev eth0 parent fa17: protocol ip prio 1 u32 match ip dst 10.0.0.2/32 flowid fa17:10',
-    'filter add dev eth0 parent fa17: protocol ip prio 1 u32 match ip dst 10.0.0.3/32 flowid fa17:10',
+    'class add dev eth0 parent fa17: classid fa17:11 htb rate 1000000bit ceil 1000000bit',
+    'filter add dev eth0 parent fa17: protocol ip prio 1 u32 match ip dst 10.0.0.3/32 flowid fa17:11',
   ]);
-  const delayed = shapeCommands('eth0', ['10.0.0.2'], { delayMs: 50 });
+  const delayed = shapeCommands('eth0', ['10.0.0.2', '10.0.0.3'], { delayMs: 50 });
   assert.equal(delayed[2], 'class add dev eth0 parent fa17: classid fa17:10 htb rate 100gbit ceil 100gbit quantum 60000');
   assert.equal(delayed[3], 'qdisc add dev eth0 parent fa17:10 handle fa18: netem delay 50ms');
+  assert.equal(delayed[6], 'qdisc add dev eth0 parent fa17:11 handle fa19: netem delay 50ms');
 });

@@ -1,8 +1,10 @@
 /**
  * Traffic shaping on the links to chosen nodes: a bandwidth limit (htb, in every kernel) and netem's delay,
  * jitter, duplication, reordering and corruption (only where the kernel has sch_netem). This node's packets *to*
- * the chosen addresses are classified by a u32 filter into one htb class, limited to the rate asked for, with a
- * netem qdisc under it for the netem parts; all other traffic goes through a default class that does not limit.
+ * each chosen address are classified by a u32 filter into an htb class of their own, limited to the rate asked
+ * for, with a netem qdisc under it for the netem parts; so each link gets the whole rate (as a slow link
+ * between two machines would), not a share of it. All other traffic goes through a default class that does
+ * not limit.
  *
  * What is ours: the root qdisc with handle `fa17:` on a device. We install it only where the device has the
  * kernel's default root qdisc (handle `0:`: noqueue, pfifo_fast, fq_codel, mq, ...) and heal by deleting it,
@@ -19,9 +21,13 @@ export class ShapeUnavailableError extends Error {
 
 /** The handle of the root qdisc faultline installs; a root qdisc with another handle is not ours. */
 export const SHAPE_HANDLE = 'fa17:';
-/** Class of the shaped links; class 1 is the default (unshaped) one. */
-const SHAPED_CLASS = 'fa17:10';
+/** Class 1 is the default (unshaped) one; the shaped link to the i-th address gets class 0x10 + i. */
 const DEFAULT_CLASS = 'fa17:1';
+const shapedClass = (i: number): string => `fa17:${(0x10 + i).toString(16)}`;
+/** The netem qdisc under the i-th shaped class (majors fa18: upwards; deleted with our root qdisc). */
+const netemHandle = (i: number): string => `${(0xfa18 + i).toString(16)}:`;
+/** Destinations one device can shape (keeps the netem handles inside 16 bits). */
+const MAX_SHAPED_PER_DEVICE = 0xffff - 0xfa18;
 /** htb needs a rate for every class: the unshaped ones get this (far above any lab or 10 GbE link). */
 const UNLIMITED = '100gbit';
 
@@ -64,18 +70,22 @@ export function netemArgs(spec: ShapeSpec): string[] {
   return args;
 }
 
-/** The tc commands (one per line, for `tc -batch`) that shape traffic from this node to `addresses` on `dev`. */
+/** The tc commands (one per line, for `tc -batch`) that shape traffic from this node to each of `addresses` on `dev`. */
 export function shapeCommands(dev: string, addresses: readonly string[], spec: ShapeSpec): string[] {
+  if (addresses.length > MAX_SHAPED_PER_DEVICE) throw new RangeError(`Cannot shape traffic: at most ${MAX_SHAPED_PER_DEVICE} destinations per device, got ${addresses.length}`);
   const rate = spec.rateBitsPerSecond !== undefined && spec.rateBitsPerSecond > 0 ? `${Math.max(8, Math.round(spec.rateBitsPerSecond))}bit` : UNLIMITED;
   const netem = netemArgs(spec);
   // An explicit quantum keeps htb from warning about the huge rate of the unlimited classes.
   const cmds = [
     `qdisc add dev ${dev} root handle ${SHAPE_HANDLE} htb default 1`,
     `class add dev ${dev} parent ${SHAPE_HANDLE} classid ${DEFAULT_CLASS} htb rate ${UNLIMITED} quantum 60000`,
-    `class add dev ${dev} parent ${SHAPE_HANDLE} classid ${SHAPED_CLASS} htb rate ${rate} ceil ${rate}${rate === UNLIMITED ? ' quantum 60000' : ''}`,
   ];
-  if (netem.length > 0) cmds.push(`qdisc add dev ${dev} parent ${SHAPED_CLASS} handle fa18: netem ${netem.join(' ')}`);
-  for (const a of addresses) cmds.push(`filter add dev ${dev} parent ${SHAPE_HANDLE} protocol ip prio 1 u32 match ip dst ${a}/32 flowid ${SHAPED_CLASS}`);
+  addresses.forEach((a, i) => {
+    const cls = shapedClass(i);
+    cmds.push(`class add dev ${dev} parent ${SHAPE_HANDLE} classid ${cls} htb rate ${rate} ceil ${rate}${rate === UNLIMITED ? ' quantum 60000' : ''}`);
+    if (netem.length > 0) cmds.push(`qdisc add dev ${dev} parent ${cls} handle ${netemHandle(i)} netem ${netem.join(' ')}`);
+    cmds.push(`filter add dev ${dev} parent ${SHAPE_HANDLE} protocol ip prio 1 u32 match ip dst ${a}/32 flowid ${cls}`);
+  });
   return cmds;
 }
 
@@ -108,6 +118,26 @@ async function removeOurQdiscs(namespace: string | undefined): Promise<void> {
   }
 }
 
+export type ShapeRequest = NetworkTarget & { toAddresses: string[]; spec: ShapeSpec; neverShape?: string[] };
+
+/**
+ * Everything that can be known wrong about a shaping request without touching the host: bad numbers, protected
+ * addresses, htb or netem missing. Returns the addresses, checked and without duplicates.
+ * @throws RangeError or ShapeUnavailableError, as applyShape.
+ */
+export async function validateShape(opts: ShapeRequest): Promise<string[]> {
+  const addresses = checkAddresses(opts.toAddresses, opts.neverShape ?? [], 'shape traffic to');
+  netemArgs(opts.spec);
+  if (addresses.length === 0 || isEmptyShape(opts.spec)) return addresses; // removing the shaping needs nothing
+  const htb = await htbAvailable();
+  if (!htb.ok) throw new ShapeUnavailableError(htb.reason ?? 'Cannot use tc htb on this host');
+  if (needsNetem(opts.spec)) {
+    const netem = await netemAvailable();
+    if (!netem.ok) throw new ShapeUnavailableError(netem.reason ?? 'Cannot use tc netem on this host');
+  }
+  return addresses;
+}
+
 /**
  * Shapes this node's traffic to `toAddresses` as `spec` says, replacing any shaping it applied before. An empty
  * address list or an empty spec removes the shaping. Addresses in `neverShape` (controller, NATS) are refused.
@@ -116,15 +146,8 @@ async function removeOurQdiscs(namespace: string | undefined): Promise<void> {
  *   without netem, or a device with a qdisc that is not ours; MissingToolError without `tc`; CommandFailedError
  *   when tc refuses.
  */
-export async function applyShape(opts: NetworkTarget & { toAddresses: string[]; spec: ShapeSpec; neverShape?: string[] }): Promise<void> {
-  const addresses = checkAddresses(opts.toAddresses, opts.neverShape ?? []);
-  netemArgs(opts.spec); // validate before touching anything
-  const htb = await htbAvailable();
-  if (!htb.ok) throw new ShapeUnavailableError(htb.reason ?? 'Cannot use tc htb on this host');
-  if (needsNetem(opts.spec)) {
-    const netem = await netemAvailable();
-    if (!netem.ok) throw new ShapeUnavailableError(netem.reason ?? 'Cannot use tc netem on this host');
-  }
+export async function applyShape(opts: ShapeRequest): Promise<void> {
+  const addresses = await validateShape(opts);
   const ns = opts.namespace;
   await serialised(`tc:${ns ?? ''}`, async () => {
     await removeOurQdiscs(ns);

@@ -10,6 +10,9 @@ import {
   checkTotalQueue,
   checkUniqueIds,
   compose,
+  hasKeys,
+  mergeValidity,
+  splitByKey,
   type BankOptions,
   type BankResult,
   type ComposedResult,
@@ -38,6 +41,26 @@ export interface InvariantCheckOptions {
   bank?: BankOptions;
   /** set-full: stale reads (an element missing, then seen again) are errors too. */
   linearizableSet?: boolean;
+  /** Values are Jepsen's [key value] tuples: check each key on its own (ops with `key` always are). */
+  independent?: boolean;
+}
+
+/** One checker's verdict over all keys of a keyed history. */
+export interface PerKeySummary {
+  valid: InvariantResult['valid'];
+  checker: string;
+  keyCount: number;
+  invalidKeys: string[];
+  unknownKeys: string[];
+}
+
+/** `--json` for a keyed history: per checker a summary, per key the composed result. */
+export interface KeyedResult {
+  valid: InvariantResult['valid'];
+  checker: 'independent';
+  keyCount: number;
+  results: Record<string, PerKeySummary>;
+  keys: Record<string, ComposedResult>;
 }
 
 /** Parses `--checker a,b`: known names, no duplicates, at least one. */
@@ -121,18 +144,68 @@ function describe(name: InvariantCheckerName, r: InvariantResult, ops: readonly 
   }
 }
 
-/** Reads FILE, runs the named checkers, prints the verdict (JSON with `json`) and returns the exit code. */
+/** Runs the composed checkers on each key's sub-history and summarises per checker. */
+function checkPerKey(byKey: Map<string, Op[]>, check: (h: readonly Op[]) => ComposedResult, names: readonly InvariantCheckerName[]): KeyedResult {
+  const keys: Record<string, ComposedResult> = {};
+  for (const [k, sub] of byKey) keys[k] = check(sub);
+  const results: Record<string, PerKeySummary> = {};
+  for (const n of names) {
+    const per = Object.entries(keys).map(([k, r]) => [k, r.results[n]!.valid] as const);
+    results[n] = {
+      valid: mergeValidity(per.map(([, v]) => v)),
+      checker: n,
+      keyCount: per.length,
+      invalidKeys: per.filter(([, v]) => v === false).map(([k]) => k),
+      unknownKeys: per.filter(([, v]) => v === 'unknown').map(([k]) => k),
+    };
+  }
+  return { valid: mergeValidity(Object.values(keys).map((r) => r.valid)), checker: 'independent', keyCount: byKey.size, results, keys };
+}
+
+/** Human lines for a keyed history: per checker how many keys failed, then the first failing keys in detail. */
+function describeKeyed(r: KeyedResult, names: readonly InvariantCheckerName[], byKey: Map<string, Op[]>): string[] {
+  const lines: string[] = [];
+  for (const n of names) {
+    const s = r.results[n]!;
+    const bad = s.invalidKeys.length > 0 ? s.invalidKeys : s.unknownKeys;
+    const about = s.invalidKeys.length > 0 ? `INVALID in ${s.invalidKeys.length} of ${s.keyCount} keys` : s.unknownKeys.length > 0 ? `unknown in ${s.unknownKeys.length} of ${s.keyCount} keys` : `valid in all ${s.keyCount} keys`;
+    lines.push(`  ${n}: ${about}${bad.length > 0 ? ` (${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ', ...' : ''})` : ''}`);
+    for (const k of bad.slice(0, 3)) {
+      lines.push(`   key ${k}:`, ...describe(n, r.keys[k]!.results[n]!, byKey.get(k)!).map((l) => `  ${l}`));
+    }
+  }
+  return lines;
+}
+
+/** Reads FILE, runs the named checkers (per key when the history is keyed), prints the verdict (JSON with `json`) and returns the exit code. */
 export function runInvariantCheck(file: string, o: InvariantCheckOptions): number {
   const { format, ops } = readHistoryFile(file);
   const incomplete = reportIfIncomplete(file, ops, o.json);
   if (incomplete !== undefined) return incomplete;
-  const checkers = Object.fromEntries(o.checkers.map((n) => [n, checkerFor(n, o)]));
+  const check = compose(Object.fromEntries(o.checkers.map((n) => [n, checkerFor(n, o)])));
+  const withFile = (err: unknown): unknown =>
+    err instanceof HistoryFormatError && err.file === undefined ? new HistoryFormatError(err.detail, err.line, file, { cause: err }) : err;
+  if (o.independent || hasKeys(ops)) {
+    let byKey: Map<string, Op[]>;
+    let keyed: KeyedResult;
+    try {
+      byKey = splitByKey(ops, o.independent === true);
+      keyed = checkPerKey(byKey, check, o.checkers);
+    } catch (err) {
+      throw withFile(err);
+    }
+    if (o.json) process.stdout.write(`${JSON.stringify({ ...keyed, format, opCount: ops.length })}\n`);
+    else {
+      const head = `${file}: ${verdictWord(keyed.valid)} (${o.checkers.join(', ')}; ${ops.length} events, checked per key: ${keyed.keyCount} keys)`;
+      process.stdout.write(`${[head, ...describeKeyed(keyed, o.checkers, byKey)].join('\n')}\n`);
+    }
+    return exitCodeFor(keyed.valid);
+  }
   let result: ComposedResult;
   try {
-    result = compose(checkers)(ops);
+    result = check(ops);
   } catch (err) {
-    if (err instanceof HistoryFormatError && err.file === undefined) throw new HistoryFormatError(err.detail, err.line, file, { cause: err });
-    throw err;
+    throw withFile(err);
   }
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ ...result, format, opCount: ops.length })}\n`);

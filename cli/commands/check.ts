@@ -119,6 +119,9 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   }
   if (o.checker !== undefined) {
     if (o.model !== undefined) throw new UsageError('Cannot check: give either --model (linearizability, transactions) or --checker (invariants), not both');
+    // Options that mean nothing to the invariant checkers are refused rather than silently ignored.
+    const unused = [o.timeLimit !== undefined && '--time-limit', o.consistency !== undefined && '--consistency', o.out !== undefined && '--out'].filter((x) => x !== false);
+    if (unused.length > 0) throw new UsageError(`Cannot check: ${unused.join(', ')} do not apply to --checker (the invariant checkers run in one pass, write no evidence files and know no consistency model)`);
     const checkers = parseCheckerList(o.checker);
     let bankTotal: number | undefined;
     if (o.bankTotal !== undefined) {
@@ -132,6 +135,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
       ...(typeof init === 'number' ? { counterInit: init } : {}),
       ...(bankTotal !== undefined ? { bank: { total: bankTotal } } : {}),
       ...(o.linearizableSet ? { linearizableSet: true } : {}),
+      ...(o.independent ? { independent: true } : {}),
     });
   }
   const known = [...MODEL_NAMES, ...TXN_MODELS] as readonly string[];

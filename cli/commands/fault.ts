@@ -94,6 +94,15 @@ function parsePercent(text: string): number {
   return p;
 }
 
+/**
+ * A packet delay: the unit must be written (`100ms`), because a bare number is read as seconds everywhere else
+ * in faultline and `--delay 100` would mean 100 s where tc users expect milliseconds.
+ */
+function packetDelayMs(text: string, what: string): number {
+  if (/^\s*[+-]?\d+(?:\.\d+)?\s*$/.test(text)) throw new UsageError(`Cannot read ${what} "${text}": write the unit, e.g. ${text.trim()}ms or ${text.trim()}s`);
+  return parsePositiveDurationMs(text, what);
+}
+
 /** Refuses before touching anything when a node lacks what the fault needs (netem, htb), naming the node. */
 async function requireCapability(opts: CommonOptions, capability: 'netem' | 'htb', fault: string): Promise<void> {
   const clients = await clientsFor(opts);
@@ -220,27 +229,27 @@ export function registerFaultCommand(program: Command): void {
       about: 'delay the packets on every link of the chosen node(s), both directions (tc netem)',
       netem: true,
       options: (c) => c.requiredOption('--delay <time>', 'e.g. 100ms').option('--jitter <time>', 'random variation around the delay, e.g. 10ms'),
-      spec: (o) => ({ delayMs: parsePositiveDurationMs(o.delay!, '--delay'), ...(o.jitter !== undefined ? { jitterMs: parsePositiveDurationMs(o.jitter, '--jitter') } : {}) }),
+      spec: (o) => ({ delayMs: packetDelayMs(o.delay!, '--delay'), ...(o.jitter !== undefined ? { jitterMs: packetDelayMs(o.jitter, '--jitter') } : {}) }),
     },
     {
       name: 'duplicate',
       about: 'duplicate a share of the packets on every link of the chosen node(s) (tc netem)',
       netem: true,
-      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent twice, 0-100'),
+      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent twice, above 0 and at most 100'),
       spec: (o) => ({ duplicatePercent: parsePercent(o.percent!) }),
     },
     {
       name: 'reorder',
       about: 'reorder packets on every link of the chosen node(s): a share goes at once, the rest waits --delay (tc netem)',
       netem: true,
-      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent at once, 0-100').option('--delay <time>', 'how long the others wait', '10ms'),
-      spec: (o) => ({ reorderPercent: parsePercent(o.percent!), delayMs: parsePositiveDurationMs(o.delay!, '--delay') }),
+      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent at once, above 0 and at most 100').option('--delay <time>', 'how long the others wait', '10ms'),
+      spec: (o) => ({ reorderPercent: parsePercent(o.percent!), delayMs: packetDelayMs(o.delay!, '--delay') }),
     },
     {
       name: 'corrupt',
       about: 'flip a bit in a share of the packets on every link of the chosen node(s) (tc netem)',
       netem: true,
-      options: (c) => c.requiredOption('--percent <p>', 'share of packets corrupted, 0-100'),
+      options: (c) => c.requiredOption('--percent <p>', 'share of packets corrupted, above 0 and at most 100'),
       spec: (o) => ({ corruptPercent: parsePercent(o.percent!) }),
     },
   ];

@@ -106,6 +106,41 @@ test('faultline check --checker runs the invariant checkers: each one says valid
   assert.match(both.stdout, /unique-ids: INVALID: .* 1 duplicated\n {4}duplicated: 100 ×2/);
 });
 
+test('faultline check --checker checks a keyed history per key: one counter per key, never one key\'s adds in another\'s reads', { timeout: 60_000 }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fl-check-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Jepsen's independent tuples: key a counts to 1, key b to 5. As one counter, the read of 1 would be "outside [6, 6]".
+  const tuples = (readB: number): string[] => [
+    op('invoke', 0, 'add', '[:a 1]', 10), op('ok', 0, 'add', '[:a 1]', 20),
+    op('invoke', 1, 'add', '[:b 5]', 10), op('ok', 1, 'add', '[:b 5]', 20),
+    op('invoke', 2, 'read', '[:a nil]', 30), op('ok', 2, 'read', '[:a 1]', 40),
+    op('invoke', 3, 'read', '[:b nil]', 30), op('ok', 3, 'read', `[:b ${readB}]`, 40),
+  ].sort((x, y) => Number(/:time (\d+)/.exec(x)![1]) - Number(/:time (\d+)/.exec(y)![1]));
+  const ok = checkEdn(dir, 'counter-keys.edn', tuples(5), '--checker', 'counter', '--independent');
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /checked per key: 2 keys/);
+  assert.match(ok.stdout, /counter: valid in all 2 keys/);
+  const bad = checkEdn(dir, 'counter-keys-bad.edn', tuples(6), '--checker', 'counter', '--independent', '--json');
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  const r = JSON.parse(bad.stdout) as { valid: unknown; keyCount: number; results: { counter: { invalidKeys: string[] } }; keys: Record<string, { valid: unknown }> };
+  assert.equal(r.valid, false);
+  assert.equal(r.keyCount, 2);
+  assert.deepEqual(r.results.counter.invalidKeys, ['b']);
+  assert.equal(r.keys['a']!.valid, true);
+  // Our own history.jsonl with a key on each op is split the same way without --independent.
+  const jsonl = join(dir, 'keyed.jsonl');
+  const ev = (index: number, type: string, process: number, f: string, key: string, value: unknown, time: number): string =>
+    JSON.stringify({ index, type, process, f, key, value, time, uncertainty: 0 });
+  writeFileSync(jsonl, [
+    ev(0, 'invoke', 0, 'add', 'x', 1, 10), ev(1, 'invoke', 1, 'add', 'y', 5, 10), ev(2, 'ok', 0, 'add', 'x', 1, 20), ev(3, 'ok', 1, 'add', 'y', 5, 20),
+    ev(4, 'invoke', 2, 'read', 'x', null, 30), ev(5, 'ok', 2, 'read', 'x', 1, 40),
+  ].join('\n') + '\n');
+  const keyed = check(jsonl, '--checker', 'counter');
+  // Key y has no read: nothing was checked there, so the verdict is unknown (exit 2), never valid.
+  assert.equal(keyed.code, 2, keyed.stdout + keyed.stderr);
+  assert.match(keyed.stdout, /counter: unknown in 1 of 2 keys \(y\)/);
+});
+
 test('faultline check --checker rejects unknown checkers, --model together with --checker, and values of the wrong shape (line named), exit 254', { timeout: 60_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fl-check-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,6 +150,8 @@ test('faultline check --checker rejects unknown checkers, --model together with 
     [['--checker', 'counter', '--model', 'set'], /either --model .* or --checker/],
     [['--checker', 'bank', '--bank-total', 'lots'], /--bank-total must be a number/],
     [['--checker', 'set-full'], /line 4: set read must return a list of elements, got 1/],
+    [['--checker', 'counter', '--time-limit', '5'], /--time-limit do not apply to --checker/],
+    [['--checker', 'counter', '--independent'], /line 1: --independent expects \[key value\] tuples/],
   ] as const) {
     const r = checkEdn(dir, 'h.edn', lines, ...args);
     assert.equal(r.code, 254, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

@@ -223,19 +223,26 @@ export async function iptablesSave(namespace?: string): Promise<string> {
 }
 
 /**
- * Everything faultline-made that is still on this host: lab namespaces, bridges and veths (prefix `fl…`),
- * FAULTLINE chains or rules in the host's filter table or in any named namespace. Empty when clean.
+ * Traffic-shaping qdiscs of ours (handle fa17:, see agent/faults/shape.ts) in a namespace or on the host, as
+ * `qdisc KIND HANDLE dev DEV root` without the live counters tc prints after it (so a baseline taken before the
+ * suite still matches the same qdisc afterwards).
  */
-/** Traffic-shaping qdiscs of ours (handle fa17:, see agent/faults/shape.ts) in a namespace or on the host. */
 async function ourQdiscs(namespace?: string): Promise<string[]> {
   const args = ['qdisc', 'show'];
   const out = await (namespace === undefined ? execFileAsync('tc', args) : execFileAsync('ip', ['netns', 'exec', namespace, 'tc', ...args])).then(
     (r) => r.stdout,
     () => '',
   );
-  return out.split('\n').filter((l) => / fa17: /.test(l)).map((l) => `qdisc ${l.trim()}`);
+  return out
+    .split('\n')
+    .filter((l) => / fa17: /.test(l))
+    .map((l) => /^qdisc \S+ fa17: dev \S+ (?:root|parent \S+)/.exec(l.trim())?.[0] ?? l.trim());
 }
 
+/**
+ * Everything faultline-made that is still on this host: lab namespaces, bridges and veths (prefix `fl…`),
+ * FAULTLINE chains or rules in the host's filter table or in any named namespace, our qdiscs. Empty when clean.
+ */
 export async function faultlineLeftovers(): Promise<string[]> {
   const left: string[] = [];
   const namespaces = ((await execFileAsync('ip', ['netns', 'list'])).stdout.match(/^\S+/gm) ?? []).map(String);

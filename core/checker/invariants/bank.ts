@@ -14,10 +14,11 @@ export interface BankOptions {
 }
 
 export interface BankError {
-  kind: 'wrong-total' | 'negative-balance' | 'unexpected-account' | 'missing-account';
+  /** `nil-balance`: an account read as nil (null), which a bank whose accounts all exist never returns. */
+  kind: 'wrong-total' | 'negative-balance' | 'nil-balance' | 'unexpected-account' | 'missing-account';
   index: number;
   process: number;
-  balances: Record<string, number>;
+  balances: Record<string, number | null>;
   total: number;
   expected?: number;
 }
@@ -34,35 +35,40 @@ export interface BankResult extends InvariantResult {
 /**
  * Checks ok `read` ops whose value is a map account -> balance (transfers are not needed: conservation
  * must hold whatever they did). Without `total`, two reads with different totals prove a violation, and
- * every read off the most common total is reported.
- * @throws HistoryFormatError when a read is not a map of numbers.
+ * every read off the most common total is reported. A nil balance is a `nil-balance` error. Unknown when no read
+ * was acknowledged.
+ * @throws HistoryFormatError when a read is not a map of numbers (or nil).
  */
 export function checkBank(history: readonly Op[], opts: BankOptions = {}): BankResult {
   const reads = pairedOf(history, 'read').filter((p) => p.type === 'ok');
   const parsed = reads.map((r) => {
     const v = r.value;
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((b) => typeof b !== 'number')) {
-      throw formatErrorAt(history, r.completionIndex, `bank read must return a map of account to balance, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((b) => typeof b !== 'number' && b !== null)) {
+      throw formatErrorAt(history, r.completionIndex, `bank read must return a map of account to balance (a number, or nil), got ${JSON.stringify(v)}`);
     }
-    const balances = v as Record<string, number>;
-    return { r, balances, total: Object.values(balances).reduce((s, b) => s + b, 0) };
+    const raw = v as Record<string, number | null>;
+    const nil = Object.values(raw).some((b) => b === null);
+    const balances = Object.fromEntries(Object.entries(raw).filter(([, b]) => b !== null)) as Record<string, number>;
+    return { r, raw, nil, balances, total: Object.values(balances).reduce((s, b) => s + b, 0) };
   });
   const totals: Record<string, number> = {};
-  for (const p of parsed) totals[p.total] = (totals[p.total] ?? 0) + 1;
+  // A read with a nil balance has no meaningful total: it is an error of its own and stays out of the totals.
+  for (const p of parsed) if (!p.nil) totals[p.total] = (totals[p.total] ?? 0) + 1;
   let expected = opts.total;
-  if (expected === undefined && parsed.length > 0) {
+  if (expected === undefined && Object.keys(totals).length > 0) {
     expected = Number(Object.entries(totals).sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))[0]![0]);
   }
   const errors: BankError[] = [];
   const accounts = opts.accounts ? new Set(opts.accounts) : undefined;
-  for (const { r, balances, total } of parsed) {
-    const base = { index: r.index, process: r.process, balances, total };
-    if (expected !== undefined && total !== expected) errors.push({ kind: 'wrong-total', ...base, expected });
+  for (const { r, raw, nil, balances, total } of parsed) {
+    const base = { index: r.index, process: r.process, balances: raw, total };
+    if (nil) errors.push({ kind: 'nil-balance', ...base });
+    else if (expected !== undefined && total !== expected) errors.push({ kind: 'wrong-total', ...base, expected });
     if (!opts.negativeBalancesAllowed && Object.values(balances).some((b) => b < 0)) errors.push({ kind: 'negative-balance', ...base });
     if (accounts) {
       if (Object.keys(balances).some((a) => !accounts.has(a))) errors.push({ kind: 'unexpected-account', ...base });
       if ([...accounts].some((a) => !(a in balances))) errors.push({ kind: 'missing-account', ...base });
     }
   }
-  return { valid: errors.length === 0, checker: 'bank', reads: reads.length, totals, errors: sample(errors), errorCount: errors.length };
+  return { valid: errors.length > 0 ? false : reads.length > 0 ? true : 'unknown', checker: 'bank', reads: reads.length, totals, errors: sample(errors), errorCount: errors.length };
 }

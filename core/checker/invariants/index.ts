@@ -6,3 +6,4 @@ export { mergeValidity, type InvariantChecker, type InvariantResult } from './re
 export { checkSetFull, type SetFullOptions, type SetFullResult } from './set-full';
 export { checkTotalQueue, type TotalQueueResult } from './total-queue';
 export { checkUniqueIds, type UniqueIdsResult } from './unique-ids';
+export { hasKeys, splitByKey } from './by-key';

@@ -70,12 +70,73 @@ test('checkTotalQueue() finds duplicated, unexpected and provably lost elements'
   ]));
   assert.equal(r.valid, false);
   assert.deepEqual(r.lost, [2]);
-  assert.deepEqual(r.duplicated, [{ value: 1, count: 2 }]);
+  assert.deepEqual(r.duplicated, [{ value: 1, dequeued: 2, enqueued: 1 }]);
+  assert.equal(r.lostCount, 1);
   assert.deepEqual(r.unexpected, [7]);
   // With a dequeue of unknown outcome, the missing element is not provably lost.
   const u = checkTotalQueue(h([[0, 'invoke', 'enqueue', 2], [0, 'ok', 'enqueue', 2], [1, 'invoke', 'dequeue', null], [1, 'info', 'dequeue', null], [2, 'invoke', 'drain', null], [2, 'ok', 'drain', []]]));
   assert.equal(u.valid, true);
   assert.deepEqual(u.unconfirmed, [2]);
+});
+
+test('checkTotalQueue() counts values as multisets and never calls an element lost that an unknown op may have taken', () => {
+  const enq = (p: number, v: unknown, t: Op['type'] = 'ok'): [number, Op['type'], string, unknown][] => [[p, 'invoke', 'enqueue', v], [p, t, 'enqueue', v]];
+  const deq = (p: number, v: unknown, t: Op['type'] = 'ok'): [number, Op['type'], string, unknown][] => [[p, 'invoke', 'dequeue', null], [p, t, 'dequeue', v]];
+  const drain = (p: number, v: unknown, t: Op['type'] = 'ok'): [number, Op['type'], string, unknown][] => [[p, 'invoke', 'drain', null], [p, t, 'drain', v]];
+  // The same value enqueued twice may be dequeued twice.
+  assert.equal(checkTotalQueue(h([...enq(0, 5), ...enq(0, 5), ...deq(1, 5), ...deq(1, 5), ...drain(1, [])])).valid, true);
+  // A failed enqueue and an ok one of the same value: one dequeue is expected, a second is a duplicate.
+  const twice = checkTotalQueue(h([...enq(0, 5, 'fail'), ...enq(0, 5), ...deq(1, 5), ...deq(1, 5)]));
+  assert.deepEqual(twice.duplicated, [{ value: 5, dequeued: 2, enqueued: 1 }]);
+  // Dequeued although its only enqueue failed: unexpected.
+  assert.deepEqual(checkTotalQueue(h([...enq(0, 6, 'fail'), ...deq(1, 6)])).unexpected, [6]);
+  // A drain of unknown outcome may have taken everything: nothing provably lost.
+  const infoDrain = checkTotalQueue(h([...enq(0, 1), ...enq(0, 2), ...drain(1, null, 'info'), ...drain(2, [])]));
+  assert.equal(infoDrain.valid, true);
+  assert.equal(infoDrain.unconfirmedCount, 2);
+  // Two missing, one unknown dequeue: at least one is lost, though which one cannot be told.
+  const oneOfTwo = checkTotalQueue(h([...enq(0, 1), ...enq(0, 2), ...deq(1, null, 'info'), ...drain(2, [])]));
+  assert.equal(oneOfTwo.valid, false);
+  assert.equal(oneOfTwo.lostCount, 1);
+  assert.deepEqual(oneOfTwo.lost, [1, 2]);
+  // An unknown dequeue that began after the queue was seen empty cannot explain the loss.
+  assert.equal(checkTotalQueue(h([...enq(0, 1), ...drain(2, []), ...deq(1, null, 'info')])).lostCount, 1);
+  // Never seen empty after the enqueue: still in the queue as far as anyone knows.
+  const noDrain = checkTotalQueue(h([...enq(0, 1)]));
+  assert.equal(noDrain.valid, true);
+  assert.deepEqual(noDrain.unconfirmed, [1]);
+  // An enqueue of unknown outcome that was dequeued took effect after all.
+  assert.deepEqual(checkTotalQueue(h([...enq(0, 3, 'info'), ...deq(1, 3)])).recovered, [3]);
+  assert.equal(checkTotalQueue(h([])).valid, 'unknown');
+});
+
+test('invariant checkers that found nothing to check say unknown, not valid', () => {
+  const adds = h([[0, 'invoke', 'add', 1], [0, 'ok', 'add', 1]]);
+  assert.equal(checkSetFull(adds).valid, 'unknown'); // no read: no element seen stable
+  assert.equal(checkCounter(adds).valid, 'unknown'); // no read
+  assert.equal(checkBank(adds).valid, 'unknown');
+  assert.equal(checkUniqueIds(adds).valid, 'unknown');
+});
+
+test('checkCounter() counts an add that began exactly when the read ended as possibly in it', () => {
+  const at = (index: number, process: number, type: Op['type'], f: string, value: unknown, time: number): Op => ({ index, process, type, f, value, time });
+  const r = checkCounter([
+    at(0, 1, 'invoke', 'read', null, 0),
+    at(1, 0, 'invoke', 'add', 3, 10),
+    at(2, 1, 'ok', 'read', 3, 10),
+    at(3, 0, 'info', 'add', 3, 20),
+  ]);
+  assert.equal(r.valid, true);
+});
+
+test('checkBank() reports a nil balance as an error of its own', () => {
+  const r = checkBank(h([
+    [0, 'invoke', 'read', null], [0, 'ok', 'read', { a: 5, b: 5 }],
+    [1, 'invoke', 'read', null], [1, 'ok', 'read', { a: 10, b: null }],
+  ]));
+  assert.equal(r.valid, false);
+  assert.deepEqual(r.errors.map((e) => e.kind), ['nil-balance']);
+  assert.deepEqual(r.totals, { '10': 1 });
 });
 
 test('checkUniqueIds() flags duplicate ids; compose() merges verdicts and contains crashes', () => {

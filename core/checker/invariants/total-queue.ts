@@ -1,88 +1,138 @@
 /**
- * `total-queue` (Jepsen `total-queue`): every acknowledged enqueue is dequeued exactly once, and nothing
- * is dequeued that was never enqueued.
+ * `total-queue` (Jepsen `total-queue`): every acknowledged enqueue is dequeued exactly once, and nothing is
+ * dequeued that was never enqueued. Values are counted as multisets, as Jepsen does: a value enqueued twice
+ * may be dequeued twice.
+ *
+ * Soundness: an element is only called lost when the history proves it. Jepsen assumes a final drain and calls
+ * every acknowledged element it did not see lost; here an element missing from every dequeue is lost only if the
+ * queue was later seen empty (an `ok` drain, or a dequeue that found nothing) and no dequeue or drain of
+ * unknown outcome could have taken it before that. Otherwise it is `unconfirmed`, which is not an anomaly.
  */
-import type { Op } from '../../history/operation';
+import type { Op, PairedOp } from '../../history/operation';
 import { pairedOf, sample, vkey, type InvariantResult } from './result';
 
 export interface TotalQueueResult extends InvariantResult {
   checker: 'total-queue';
+  /** Enqueues invoked (any outcome). */
   attemptCount: number;
   acknowledgedCount: number;
+  /** Elements returned by ok dequeues and drains. */
   dequeuedCount: number;
-  /** Acknowledged, never dequeued, although a later dequeue or drain found the queue empty and no dequeue of unknown outcome could have taken it. */
+  /**
+   * How many acknowledged elements are provably lost: missing from every dequeue although the queue was later
+   * seen empty, beyond what the dequeues of unknown outcome before that could have taken.
+   */
   lostCount: number;
-  /** Acknowledged and never dequeued, but not provably lost (no later empty observation, or an unknown dequeue may have taken it). */
+  /** Acknowledged and never dequeued, but not provably lost (never seen empty later, or an unknown dequeue may have taken it). */
   unconfirmedCount: number;
-  /** Dequeued more than once. */
+  /** Values dequeued more often than they could have been enqueued (non-failed enqueues). */
   duplicatedCount: number;
-  /** Dequeued but never enqueued. */
+  /** Values dequeued that were never enqueued, or whose every enqueue failed. */
   unexpectedCount: number;
-  /** Enqueue outcome unknown (info) or failed, but dequeued. */
+  /** Dequeued although their enqueue's outcome was unknown (info): they took effect after all. */
   recoveredCount: number;
+  /**
+   * The acknowledged elements missing when the queue was seen empty. All of them are lost when no dequeue of
+   * unknown outcome came before; otherwise `lostCount` of them are, and which ones cannot be told.
+   */
   lost: unknown[];
   unconfirmed: unknown[];
-  duplicated: unknown[];
+  duplicated: { value: unknown; dequeued: number; enqueued: number }[];
   unexpected: unknown[];
   recovered: unknown[];
 }
 
+interface ValueCounts {
+  value: unknown;
+  /** ok enqueues, and the latest time one of them ended. */
+  acked: number;
+  lastAckEnd: number;
+  /** ok + info (possibly applied) enqueues. */
+  possible: number;
+  attempted: number;
+  dequeued: number;
+}
+
+/** The elements an ok dequeue or drain returned ([] for an empty dequeue). */
+function taken(d: PairedOp): unknown[] {
+  if (d.f === 'drain') return Array.isArray(d.value) ? d.value : [];
+  return d.value === null || d.value === undefined ? [] : [d.value];
+}
+
 /**
- * Checks `enqueue x`, `dequeue` (ok value: the element, or nil when empty) and `drain` (ok value: the list
- * of remaining elements) ops. Invalid when an element is lost, duplicated or unexpected.
+ * Checks `enqueue x`, `dequeue` (ok value: the element, or nil when empty) and `drain` (ok value: the list of
+ * remaining elements) ops. Invalid when an element is provably lost, dequeued more often than enqueued, or
+ * never enqueued; unknown when the history has no queue operation at all.
  */
 export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
   const enq = pairedOf(history, 'enqueue');
   const deq = pairedOf(history, 'dequeue', 'drain');
-  const counts = new Map<string, { value: unknown; n: number }>();
-  const emptyAt: number[] = []; // start times of ok dequeues/drains that left the queue empty
-  const unknownDeqStarts: number[] = [];
+  const counts = new Map<string, ValueCounts>();
+  const countsOf = (v: unknown): ValueCounts => {
+    const k = vkey(v);
+    let c = counts.get(k);
+    if (!c) counts.set(k, (c = { value: v, acked: 0, lastAckEnd: -Infinity, possible: 0, attempted: 0, dequeued: 0 }));
+    return c;
+  };
+  for (const e of enq) {
+    const c = countsOf(e.invokeValue);
+    c.attempted++;
+    if (e.type !== 'fail') c.possible++;
+    if (e.type === 'ok') {
+      c.acked++;
+      c.lastAckEnd = Math.max(c.lastAckEnd, e.end);
+    }
+  }
+  // The last time the queue was certainly seen empty: the window [start, end] of an ok drain or empty dequeue.
+  let lastEmpty: PairedOp | undefined;
   let dequeued = 0;
   for (const d of deq) {
-    if (d.type === 'info') {
-      if (d.f === 'dequeue') unknownDeqStarts.push(d.start);
-      continue;
-    }
     if (d.type !== 'ok') continue;
-    const got = d.f === 'drain' ? (Array.isArray(d.value) ? d.value : []) : d.value === null || d.value === undefined ? [] : [d.value];
-    if (got.length === 0 || d.f === 'drain') emptyAt.push(d.start);
+    const got = taken(d);
+    if ((d.f === 'drain' || got.length === 0) && (lastEmpty === undefined || d.start > lastEmpty.start)) lastEmpty = d;
     for (const v of got) {
+      countsOf(v).dequeued++;
       dequeued++;
-      const e = counts.get(vkey(v));
-      if (e) e.n++;
-      else counts.set(vkey(v), { value: v, n: 1 });
     }
   }
-  const enqueued = new Map(enq.map((e) => [vkey(e.invokeValue), e]));
-  const lost: unknown[] = [];
+  // Dequeues and drains of unknown outcome that may have taken effect before the queue was seen empty.
+  const unknownBefore = lastEmpty === undefined ? [] : deq.filter((d) => d.type === 'info' && d.start < lastEmpty!.end);
+  const unknownDrain = unknownBefore.some((d) => d.f === 'drain');
+  const lostCandidates: unknown[] = [];
   const unconfirmed: unknown[] = [];
+  const duplicated: TotalQueueResult['duplicated'] = [];
+  const unexpected: unknown[] = [];
   const recovered: unknown[] = [];
   let acknowledged = 0;
-  for (const [k, e] of enqueued) {
-    const taken = counts.has(k);
-    if (e.type === 'ok') acknowledged++;
-    if (taken && e.type !== 'ok') recovered.push(e.invokeValue);
-    if (taken || e.type !== 'ok') continue;
-    // Provably lost: a later observation of an empty queue (or a drain), and no unknown dequeue that may have taken it.
-    const emptyAfter = emptyAt.some((t) => t > e.end);
-    const maybeTaken = unknownDeqStarts.length > 0; // an unknown dequeue may take effect at any later time
-    if (emptyAfter && !maybeTaken) lost.push(e.invokeValue);
-    else unconfirmed.push(e.invokeValue);
+  for (const c of counts.values()) {
+    acknowledged += c.acked;
+    if (c.dequeued > 0 && c.possible === 0) unexpected.push(c.value);
+    else if (c.dequeued > c.possible) duplicated.push({ value: c.value, dequeued: c.dequeued, enqueued: c.possible });
+    for (let i = c.acked; i < Math.min(c.dequeued, c.possible); i++) recovered.push(c.value);
+    const missing = c.acked - c.dequeued;
+    for (let i = 0; i < missing; i++) {
+      // Missing when the queue was seen empty only if every acknowledged copy was in it before that read began.
+      if (lastEmpty !== undefined && c.lastAckEnd < lastEmpty.start) lostCandidates.push(c.value);
+      else unconfirmed.push(c.value);
+    }
   }
-  const duplicated = [...counts.values()].filter((c) => c.n > 1).map((c) => ({ value: c.value, count: c.n }));
-  const unexpected = [...counts.entries()].filter(([k]) => !enqueued.has(k)).map(([, c]) => c.value);
+  // An unknown drain may have taken them all; each unknown dequeue may have taken one.
+  const lostCount = unknownDrain ? 0 : Math.max(0, lostCandidates.length - unknownBefore.length);
+  if (lostCount === 0) unconfirmed.push(...lostCandidates);
+  const relevant = enq.length > 0 || deq.length > 0;
+  const anomaly = lostCount > 0 || duplicated.length > 0 || unexpected.length > 0;
   return {
-    valid: lost.length === 0 && duplicated.length === 0 && unexpected.length === 0,
+    valid: anomaly ? false : relevant ? true : 'unknown',
     checker: 'total-queue',
-    attemptCount: enqueued.size,
+    attemptCount: enq.length,
     acknowledgedCount: acknowledged,
     dequeuedCount: dequeued,
-    lostCount: lost.length,
+    lostCount,
     unconfirmedCount: unconfirmed.length,
     duplicatedCount: duplicated.length,
     unexpectedCount: unexpected.length,
     recoveredCount: recovered.length,
-    lost: sample(lost),
+    lost: lostCount > 0 ? sample(lostCandidates) : [],
     unconfirmed: sample(unconfirmed),
     duplicated: sample(duplicated),
     unexpected: sample(unexpected),

@@ -12,7 +12,7 @@ export interface UniqueIdsResult extends InvariantResult {
   range: [unknown, unknown] | null;
 }
 
-/** Checks `generate` ops (any other f is ignored). Only ok completions carry ids; info/fail ones prove nothing. */
+/** Checks `generate` ops (any other f is ignored). Only ok completions carry ids; info/fail ones prove nothing. Unknown without any. */
 export function checkUniqueIds(history: readonly Op[]): UniqueIdsResult {
   const ops = pairedOf(history, 'generate');
   const seen = new Map<string, { id: unknown; count: number }>();
@@ -32,5 +32,5 @@ export function checkUniqueIds(history: readonly Op[]): UniqueIdsResult {
     }
   }
   const dups = [...seen.values()].filter((e) => e.count > 1);
-  return { valid: dups.length === 0, checker: 'unique-ids', attempted: ops.length, acknowledged, duplicated: sample(dups), duplicatedCount: dups.length, range: lo === null ? null : [lo, hi] };
+  return { valid: dups.length > 0 ? false : acknowledged > 0 ? true : 'unknown', checker: 'unique-ids', attempted: ops.length, acknowledged, duplicated: sample(dups), duplicatedCount: dups.length, range: lo === null ? null : [lo, hi] };
 }
