@@ -181,6 +181,10 @@ test('faultline fault on a 5-node lab: partition, loss, process and clock faults
     }
     const status = (JSON.parse((await runCli(['fault', 'status', '--json', ...LAB])).stdout) as { nodes: { name: string; faults: { kind: string }[] }[] }).nodes;
     assert.ok(status.every((n) => n.faults.some((f) => f.kind === 'shape')), 'fault status lists the shaping on every node');
+    // A request the agent refuses for what it asks leaves the shaping in force as it was.
+    const n2Node = nodes.find((n) => n.name === 'n2')!;
+    await assert.rejects(n2.shape([addressOf.get('n1')!], { jitterMs: 5 }, 'refused-shape', 60_000), /jitter needs a delay/);
+    assert.deepEqual((await shapedAddresses({ namespace: n2Node.namespace })).sort(), nodes.filter((o) => o.name !== 'n2').map((o) => o.address).sort(), 'a refused request removed the shaping');
     assert.equal(await held.interrupt(), 0, held.output());
     for (const n of nodes) assert.deepEqual(await shapedDevices({ namespace: n.namespace }), [], `shaping left on ${n.name}`);
   });

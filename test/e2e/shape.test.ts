@@ -1,6 +1,6 @@
 /**
  * Traffic shaping on a real lab: a 1 Mbit/s limit on the link n1 -> n2 (htb, present in every kernel) slows
- * that link and no other, is read back from tc, and heals to the kernel's default qdisc. A device with a qdisc
+ * that link and no other, two shaped links each get the whole rate, is read back from tc, and heals to the kernel's default qdisc. A device with a qdisc
  * someone else configured is refused and left alone. netem parts (delay, ...) work where the kernel has netem and
  * are refused, leaving nothing behind, where it has not (this CI kernel).
  */
@@ -45,6 +45,15 @@ test('a 1 Mbit/s limit from n1 to n2 slows that link only, and heals back to the
   assert.ok(shaped <= expectedMs * 3, `the shaped link took ${shaped} ms, far more than the limit explains`);
   assert.ok(other < expectedMs / 4, `n1 -> n3 took ${other} ms although it is not shaped`);
   assert.ok(unrelated < expectedMs / 4, `n3 -> n2 took ${unrelated} ms although it is not shaped`);
+
+  // Two shaped links each get the whole rate (a class per destination), not a share of one.
+  await applyShape({ namespace: ns, toAddresses: [p2.node.address, p3.node.address], spec: { rateBitsPerSecond: RATE } });
+  const [to2, to3] = await Promise.all([transfer(p1, p2), transfer(p1, p3)]);
+  t.diagnostic(`both links shaped, concurrently: n1 -> n2 ${to2} ms, n1 -> n3 ${to3} ms`);
+  for (const ms of [to2, to3]) {
+    assert.ok(ms >= expectedMs * 0.75, `a shaped link took ${ms} ms, expected at least ${(expectedMs * 0.75).toFixed(0)}`);
+    assert.ok(ms < expectedMs * 1.6, `a shaped link took ${ms} ms with another one busy: the links share one rate (one link alone: ${shaped} ms)`);
+  }
 
   // Replacing the shaped set moves the limit; heal removes it, twice is fine.
   await applyShape({ namespace: ns, toAddresses: [p3.node.address], spec: { rateBitsPerSecond: RATE } });
