@@ -30,7 +30,7 @@ interface Sample {
  */
 export class AgentSession {
   #stream: grpc.ClientDuplexStream<ControllerMessage, AgentMessage> | undefined;
-  #pending = new Map<number, { sentAt: number; resolve: (s: Sample) => void }>();
+  #pending = new Map<number, { sentAt: number; resolve: (s: Sample) => void; abandon: () => void }>();
   #nextId = 1;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
@@ -72,7 +72,9 @@ export class AgentSession {
       Math.max(200, Math.floor(this.leaseMs / 4)),
     );
     const resync = setInterval(() => {
-      this.sync().catch((err: unknown) => this.log.warn({ err, node: this.client.node.name }, 'clock resync failed'));
+      this.sync().catch((err: unknown) => {
+        if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'clock resync failed');
+      });
     }, RESYNC_EVERY_MS);
     this.#timers.push(hb, resync);
   }
@@ -107,6 +109,9 @@ export class AgentSession {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    // A ping in flight gets no answer any more: end it now rather than with a warning seconds later.
+    for (const p of this.#pending.values()) p.abandon();
+    this.#pending.clear();
     this.#stream?.end();
     this.#stream?.cancel();
   }
@@ -123,6 +128,10 @@ export class AgentSession {
         resolve: (s) => {
           clearTimeout(timer);
           resolve(s);
+        },
+        abandon: () => {
+          clearTimeout(timer);
+          reject(new AgentUnavailableError(this.client.node.name, this.client.node.agent, 'the session was closed during a clock-sync ping'));
         },
       });
       this.#send({ body: { oneofKind: 'ping', ping: { id } } });
