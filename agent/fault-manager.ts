@@ -109,22 +109,30 @@ export class FaultManager {
 
   /**
    * Shapes this node's traffic to `toAddresses` (rate limit, netem parts), replacing the previous shaping; an
-   * empty list or spec removes it. Protected addresses (controller, NATS) are refused like for drops.
+   * empty list or spec removes it. Protected addresses (controller, NATS) are refused like for drops. A request
+   * refused for what it asks (bad numbers, no netem here) changes nothing; one that fails on the host leaves no
+   * shaping and no journal entry. The journal entry is written before the shaping joins the tc queue, with no
+   * await in between, so a heal can never run between them and miss it.
    */
   async applyShape(id: string, toAddresses: string[], spec: ShapeSpec, durationMs: number, neverShape: string[]): Promise<void> {
     const ms = this.#duration(durationMs);
-    const active = toAddresses.length > 0 && !isEmptyShape(spec);
-    // A request refused for what it asks (bad numbers, no netem) leaves the shaping in force as it was.
     await validateShape({ toAddresses, spec, neverShape });
-    this.#journal(id, 'shape', { to: toAddresses, spec }, Date.now(), ms, active);
+    if (toAddresses.length === 0 || isEmptyShape(spec)) {
+      // Removal: forget the entry only once the shaping is gone, and only if no newer one replaced it meanwhile.
+      const current = this.active().find((e) => e.kind === 'shape')?.id;
+      await healShape();
+      if (current !== undefined) this.#forget('shape', current);
+      this.log.info({ id }, 'traffic shaping removed');
+      return;
+    }
+    this.#journal(id, 'shape', { to: toAddresses, spec }, Date.now(), ms, true);
     try {
-      await applyShape({ toAddresses: active ? toAddresses : [], spec, neverShape });
+      await applyShape({ toAddresses, spec, neverShape });
     } catch (err) {
-      // Nothing half-applied: applyShape removed its own qdiscs; forget the entry unless heal must retry it.
-      await healShape().then(() => this.#forget('shape', id)).catch(() => undefined);
+      this.#forget('shape', id); // applyShape left no shaping of ours behind
       throw err;
     }
-    this.log.info({ id, to: toAddresses, spec, durationMs: ms }, active ? 'traffic shaping applied' : 'traffic shaping removed');
+    this.log.info({ id, to: toAddresses, spec, durationMs: ms }, 'traffic shaping applied');
   }
 
   /** kill -9, pause, resume, restart or start the DB member. Returns what happened, for the reply. */
@@ -302,10 +310,21 @@ export class FaultManager {
     clearTimeout(this.#timers.get(kind));
     const timer = setTimeout(() => {
       this.log.warn({ id, kind, ms }, 'fault reached its maximum duration, healing it');
-      this.#healKind(kind, `fault ${id} expired`).catch((err: unknown) => this.log.error({ err }, 'heal after expiry failed'));
+      this.#expire(kind, id);
     }, ms);
     timer.unref();
     this.#timers.set(kind, timer);
+  }
+
+  /** Heals an expired fault; when that fails, tries again every few seconds for as long as the fault is in force. */
+  #expire(kind: FaultKind, id: string): void {
+    this.#healKind(kind, `fault ${id} expired`).catch((err: unknown) => {
+      this.log.error({ err, id, kind }, 'heal after expiry failed, retrying in 5 s');
+      if (!this.active().some((e) => e.kind === kind && e.id === id)) return;
+      const retry = setTimeout(() => this.#expire(kind, id), 5000);
+      retry.unref();
+      this.#timers.set(kind, retry);
+    });
   }
 
   /**

@@ -141,30 +141,35 @@ export async function validateShape(opts: ShapeRequest): Promise<string[]> {
 /**
  * Shapes this node's traffic to `toAddresses` as `spec` says, replacing any shaping it applied before. An empty
  * address list or an empty spec removes the shaping. Addresses in `neverShape` (controller, NATS) are refused.
- * On any failure the shaping is removed again: nothing is left half-applied.
+ * Everything, the checks included, runs in this namespace's tc queue, which the call joins at once (before any
+ * await): a heal asked for after this call is applied after it. On any failure once inside (no route, a device
+ * with a qdisc that is not ours, tc refusing), this node is left with no shaping of ours: nothing half-applied.
  * @throws RangeError for bad values or a protected address; ShapeUnavailableError for netem parts on a kernel
  *   without netem, or a device with a qdisc that is not ours; MissingToolError without `tc`; CommandFailedError
  *   when tc refuses.
  */
-export async function applyShape(opts: ShapeRequest): Promise<void> {
-  const addresses = await validateShape(opts);
+export function applyShape(opts: ShapeRequest): Promise<void> {
   const ns = opts.namespace;
-  await serialised(`tc:${ns ?? ''}`, async () => {
-    await removeOurQdiscs(ns);
-    if (addresses.length === 0 || isEmptyShape(opts.spec)) return;
-    const byDev = new Map<string, string[]>();
-    for (const a of addresses) {
-      const dev = await deviceTo(a, ns);
-      byDev.set(dev, [...(byDev.get(dev) ?? []), a]);
-    }
-    const roots = await rootQdiscs(ns);
-    for (const dev of byDev.keys()) {
-      const q = roots.get(dev);
-      if (q !== undefined && q.handle !== '0:' && q.handle !== SHAPE_HANDLE) {
-        throw new ShapeUnavailableError(`Cannot shape traffic on ${dev}: it has a ${q.kind} root qdisc (handle ${q.handle}) that faultline did not create, and faultline never replaces one`);
-      }
+  return serialised(`tc:${ns ?? ''}`, async () => {
+    const addresses = await validateShape(opts);
+    if (addresses.length === 0 || isEmptyShape(opts.spec)) {
+      await removeOurQdiscs(ns);
+      return;
     }
     try {
+      const byDev = new Map<string, string[]>();
+      for (const a of addresses) {
+        const dev = await deviceTo(a, ns);
+        byDev.set(dev, [...(byDev.get(dev) ?? []), a]);
+      }
+      const roots = await rootQdiscs(ns);
+      for (const dev of byDev.keys()) {
+        const q = roots.get(dev);
+        if (q !== undefined && q.handle !== '0:' && q.handle !== SHAPE_HANDLE) {
+          throw new ShapeUnavailableError(`Cannot shape traffic on ${dev}: it has a ${q.kind} root qdisc (handle ${q.handle}) that faultline did not create, and faultline never replaces one`);
+        }
+      }
+      await removeOurQdiscs(ns);
       for (const [dev, addrs] of byDev) {
         await runTool('tc', ['-batch', '-'], { namespace: ns, input: `${shapeCommands(dev, addrs, opts.spec).join('\n')}\n` });
       }

@@ -130,7 +130,7 @@ function describe(name: InvariantCheckerName, r: InvariantResult, ops: readonly 
     case 'total-queue': {
       const q = r as TotalQueueResult;
       const out = [`${head}: ${q.attemptCount} enqueued (${q.acknowledgedCount} acknowledged), ${q.dequeuedCount} dequeued: ${q.lostCount} lost, ${q.duplicatedCount} duplicated, ${q.unexpectedCount} unexpected, ${q.recoveredCount} recovered, ${q.unconfirmedCount} not dequeued but not provably lost`];
-      if (q.lostCount > 0) out.push(`    lost: ${some(q.lost)}`);
+      if (q.lostCount > 0) out.push(q.lostCount === q.missingCount ? `    lost: ${some(q.lost)}` : `    lost: ${q.lostCount} of these ${q.missingCount} missing elements (dequeues of unknown outcome may have taken the others): ${some(q.lost)}`);
       if (q.duplicatedCount > 0) out.push(`    duplicated: ${some(q.duplicated)}`);
       if (q.unexpectedCount > 0) out.push(`    unexpected: ${some(q.unexpected)}`);
       return out;
@@ -145,22 +145,27 @@ function describe(name: InvariantCheckerName, r: InvariantResult, ops: readonly 
 }
 
 /** Runs the composed checkers on each key's sub-history and summarises per checker. */
-function checkPerKey(byKey: Map<string, Op[]>, check: (h: readonly Op[]) => ComposedResult, names: readonly InvariantCheckerName[]): KeyedResult {
-  const keys: Record<string, ComposedResult> = {};
-  for (const [k, sub] of byKey) keys[k] = check(sub);
+export function checkPerKey(byKey: Map<string, Op[]>, check: (h: readonly Op[]) => ComposedResult, names: readonly InvariantCheckerName[]): KeyedResult {
+  // Built with fromEntries (own properties): a key may be named anything, "__proto__" included.
+  const keys: Record<string, ComposedResult> = Object.fromEntries([...byKey].map(([k, sub]) => [k, check(sub)]));
   const results: Record<string, PerKeySummary> = {};
   for (const n of names) {
     const per = Object.entries(keys).map(([k, r]) => [k, r.results[n]!.valid] as const);
     results[n] = {
-      valid: mergeValidity(per.map(([, v]) => v)),
       checker: n,
       keyCount: per.length,
+      valid: per.length === 0 ? 'unknown' : mergeValidity(per.map(([, v]) => v)),
       invalidKeys: per.filter(([, v]) => v === false).map(([k]) => k),
       unknownKeys: per.filter(([, v]) => v === 'unknown').map(([k]) => k),
     };
   }
-  return { valid: mergeValidity(Object.values(keys).map((r) => r.valid)), checker: 'independent', keyCount: byKey.size, results, keys };
+  // No key at all: nothing was checked.
+  const valid = byKey.size === 0 ? 'unknown' : mergeValidity(Object.values(keys).map((r) => r.valid));
+  return { valid, checker: 'independent', keyCount: byKey.size, results, keys };
 }
+
+/** How a key is shown to people: ops without a key form the key "" in a keyed history. */
+const shownKey = (k: string): string => (k === '' ? '(no key)' : k);
 
 /** Human lines for a keyed history: per checker how many keys failed, then the first failing keys in detail. */
 function describeKeyed(r: KeyedResult, names: readonly InvariantCheckerName[], byKey: Map<string, Op[]>): string[] {
@@ -169,9 +174,9 @@ function describeKeyed(r: KeyedResult, names: readonly InvariantCheckerName[], b
     const s = r.results[n]!;
     const bad = s.invalidKeys.length > 0 ? s.invalidKeys : s.unknownKeys;
     const about = s.invalidKeys.length > 0 ? `INVALID in ${s.invalidKeys.length} of ${s.keyCount} keys` : s.unknownKeys.length > 0 ? `unknown in ${s.unknownKeys.length} of ${s.keyCount} keys` : `valid in all ${s.keyCount} keys`;
-    lines.push(`  ${n}: ${about}${bad.length > 0 ? ` (${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ', ...' : ''})` : ''}`);
+    lines.push(`  ${n}: ${about}${bad.length > 0 ? ` (${bad.slice(0, 10).map(shownKey).join(', ')}${bad.length > 10 ? ', ...' : ''})` : ''}`);
     for (const k of bad.slice(0, 3)) {
-      lines.push(`   key ${k}:`, ...describe(n, r.keys[k]!.results[n]!, byKey.get(k)!).map((l) => `  ${l}`));
+      lines.push(`   key ${shownKey(k)}:`, ...describe(n, r.keys[k]!.results[n]!, byKey.get(k)!).map((l) => `  ${l}`));
     }
   }
   return lines;

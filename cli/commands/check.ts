@@ -138,6 +138,8 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
       ...(o.independent ? { independent: true } : {}),
     });
   }
+  const invariantOnly = [o.bankTotal !== undefined && '--bank-total', o.linearizableSet === true && '--linearizable-set'].filter((x) => x !== false);
+  if (invariantOnly.length > 0) throw new UsageError(`Cannot check: ${invariantOnly.join(', ')} only apply to the invariant checkers: add --checker (e.g. --checker bank or --checker set-full)`);
   const known = [...MODEL_NAMES, ...TXN_MODELS] as readonly string[];
   if (o.model !== undefined && !known.includes(o.model)) {
     throw new UsageError(`Cannot check: unknown model "${o.model}" (expected one of ${known.join(', ')})`);

@@ -9,12 +9,31 @@ import type { PairedOp } from '../history/operation';
 /** The partition of ops that carry no key. */
 export const NO_KEY = '';
 
+/** True when `s` is the JSON text of something other than a string (a number, true, null, a list, a map). */
+function looksLikeJson(s: string): boolean {
+  try {
+    return typeof JSON.parse(s) !== 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The name of a Jepsen tuple key: a string as it is, anything else as JSON. One name per key, never two keys with
+ * one name: a string that reads as another value's JSON (the string "1" next to the number 1) or starts with a
+ * quote is written as a JSON string, quoted.
+ */
+export function keyName(k: unknown): string {
+  if (typeof k !== 'string') return JSON.stringify(k) ?? String(k);
+  return k.startsWith('"') || looksLikeJson(k) ? JSON.stringify(k) : k;
+}
+
 function splitTuple(v: unknown, what: string, op: PairedOp): [string, unknown] | undefined {
   if (v === null || v === undefined) return undefined;
   if (!Array.isArray(v) || v.length !== 2) {
     throw new HistoryFormatError(`--independent expects [key value] tuples, but the ${what} of "${op.f}" by process ${op.process} is ${JSON.stringify(v)}`);
   }
-  return [typeof v[0] === 'string' ? v[0] : JSON.stringify(v[0]), v[1]];
+  return [keyName(v[0]), v[1]];
 }
 
 /**

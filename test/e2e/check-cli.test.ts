@@ -152,6 +152,7 @@ test('faultline check --checker rejects unknown checkers, --model together with 
     [['--checker', 'set-full'], /line 4: set read must return a list of elements, got 1/],
     [['--checker', 'counter', '--time-limit', '5'], /--time-limit do not apply to --checker/],
     [['--checker', 'counter', '--independent'], /line 1: --independent expects \[key value\] tuples/],
+    [['--bank-total', '5'], /--bank-total only apply to the invariant checkers: add --checker/],
   ] as const) {
     const r = checkEdn(dir, 'h.edn', lines, ...args);
     assert.equal(r.code, 254, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

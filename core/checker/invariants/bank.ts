@@ -49,7 +49,9 @@ export function checkBank(history: readonly Op[], opts: BankOptions = {}): BankR
     const raw = v as Record<string, number | null>;
     const nil = Object.values(raw).some((b) => b === null);
     const balances = Object.fromEntries(Object.entries(raw).filter(([, b]) => b !== null)) as Record<string, number>;
-    return { r, raw, nil, balances, total: Object.values(balances).reduce((s, b) => s + b, 0) };
+    // 12 significant digits, so that float balances summed in another order (0.1 + 0.2 + 0.3) give the same total.
+    const total = Number(Object.values(balances).reduce((s, b) => s + b, 0).toPrecision(12));
+    return { r, raw, nil, balances, total };
   });
   const totals: Record<string, number> = {};
   // A read with a nil balance has no meaningful total: it is an error of its own and stays out of the totals.
@@ -66,8 +68,8 @@ export function checkBank(history: readonly Op[], opts: BankOptions = {}): BankR
     else if (expected !== undefined && total !== expected) errors.push({ kind: 'wrong-total', ...base, expected });
     if (!opts.negativeBalancesAllowed && Object.values(balances).some((b) => b < 0)) errors.push({ kind: 'negative-balance', ...base });
     if (accounts) {
-      if (Object.keys(balances).some((a) => !accounts.has(a))) errors.push({ kind: 'unexpected-account', ...base });
-      if ([...accounts].some((a) => !(a in balances))) errors.push({ kind: 'missing-account', ...base });
+      if (Object.keys(raw).some((a) => !accounts.has(a))) errors.push({ kind: 'unexpected-account', ...base });
+      if ([...accounts].some((a) => !(a in raw))) errors.push({ kind: 'missing-account', ...base });
     }
   }
   return { valid: errors.length > 0 ? false : reads.length > 0 ? true : 'unknown', checker: 'bank', reads: reads.length, totals, errors: sample(errors), errorCount: errors.length };

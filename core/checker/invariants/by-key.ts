@@ -5,7 +5,7 @@
  * key's reads and call a correct history invalid.
  */
 import type { Op } from '../../history/operation';
-import { NO_KEY } from '../partition';
+import { NO_KEY, keyName } from '../partition';
 import { formatErrorAt } from './result';
 
 /** True when some op carries a key of its own (then the history is checked per key). */
@@ -13,10 +13,7 @@ export function hasKeys(history: readonly Op[]): boolean {
   return history.some((op) => op.key !== undefined);
 }
 
-function tupleKey(v: unknown): string {
-  const k = (v as unknown[])[0];
-  return typeof k === 'string' ? k : JSON.stringify(k);
-}
+const tupleKey = (v: unknown): string => keyName((v as unknown[])[0]);
 
 const isTuple = (v: unknown): v is [unknown, unknown] => Array.isArray(v) && v.length === 2;
 
@@ -46,6 +43,9 @@ export function splitByKey(history: readonly Op[], independent: boolean): Map<st
       openKey.set(op.process, key);
     } else {
       const invoked = openKey.get(op.process);
+      // An info with no open invocation is a message, not a client op (pairOps skips it too); an ok or fail
+      // without one is malformed, and stays in so that pairing reports its line.
+      if (invoked === undefined && op.type === 'info') return;
       openKey.delete(op.process);
       key = invoked ?? op.key ?? (independent && isTuple(op.value) ? tupleKey(op.value) : NO_KEY);
       if (independent && isTuple(op.value)) {

@@ -102,12 +102,55 @@ test('checkTotalQueue() counts values as multisets and never calls an element lo
   // An unknown dequeue that began after the queue was seen empty cannot explain the loss.
   assert.equal(checkTotalQueue(h([...enq(0, 1), ...drain(2, []), ...deq(1, null, 'info')])).lostCount, 1);
   // Never seen empty after the enqueue: still in the queue as far as anyone knows.
-  const noDrain = checkTotalQueue(h([...enq(0, 1)]));
+  const noDrain = checkTotalQueue(h([...enq(0, 1), ...enq(0, 2), ...deq(1, 2)]));
   assert.equal(noDrain.valid, true);
   assert.deepEqual(noDrain.unconfirmed, [1]);
+  // Enqueues alone observe nothing: unknown, not valid.
+  assert.equal(checkTotalQueue(h([...enq(0, 1)])).valid, 'unknown');
+  // Maps are the same element whatever the order of their keys.
+  assert.equal(checkTotalQueue(h([...enq(0, { a: 1, b: 2 }), ...deq(1, { b: 2, a: 1 }), ...drain(1, [])])).valid, true);
+  // A drain must return a list, and nil cannot be an element (a dequeue of nil means empty): bad input, line named.
+  assert.throws(() => checkTotalQueue(h([...enq(0, 1), ...drain(1, 1)])), /drain must return a list/);
+  assert.throws(() => checkTotalQueue(h([...enq(0, null), ...drain(1, [])])), /enqueue must carry an element/);
   // An enqueue of unknown outcome that was dequeued took effect after all.
   assert.deepEqual(checkTotalQueue(h([...enq(0, 3, 'info'), ...deq(1, 3)])).recovered, [3]);
   assert.equal(checkTotalQueue(h([])).valid, 'unknown');
+});
+
+test('checkTotalQueue() counts an unknown dequeue that began exactly when the empty read ended as possibly before it', () => {
+  const at = (index: number, process: number, type: Op['type'], f: string, value: unknown, time: number, uncertainty = 0): Op => ({ index, process, type, f, value, time, uncertainty });
+  const r = checkTotalQueue([
+    at(0, 0, 'invoke', 'enqueue', 1, 0),
+    at(1, 0, 'ok', 'enqueue', 1, 2),
+    at(2, 1, 'invoke', 'drain', null, 6, 2),
+    at(3, 1, 'ok', 'drain', [], 10, 2), // ends at 12
+    at(4, 2, 'invoke', 'dequeue', null, 14, 2), // may begin at 12
+    at(5, 2, 'info', 'dequeue', null, 20),
+  ]);
+  assert.equal(r.lostCount, 0);
+  assert.equal(r.valid, true);
+});
+
+test('checkSetFull() knows an element from any of its ok adds, and calls an element whose every add failed unexpected', () => {
+  const lost = checkSetFull(h([
+    [0, 'invoke', 'add', 1], [0, 'fail', 'add', 1],
+    [0, 'invoke', 'add', 1], [0, 'ok', 'add', 1],
+    [1, 'invoke', 'read', null], [1, 'ok', 'read', []],
+  ]));
+  assert.equal(lost.valid, false);
+  assert.deepEqual(lost.lost, [1]);
+  assert.equal(lost.acknowledgedCount, 1);
+  const ghost = checkSetFull(h([[0, 'invoke', 'add', 2], [0, 'fail', 'add', 2], [1, 'invoke', 'read', null], [1, 'ok', 'read', [2]]]));
+  assert.equal(ghost.valid, false);
+  assert.deepEqual(ghost.unexpected, [2]);
+});
+
+test('checkBank() compares float totals summed in any order as equal', () => {
+  const r = checkBank(h([
+    [0, 'invoke', 'read', null], [0, 'ok', 'read', { a: 0.1, b: 0.2, c: 0.3 }],
+    [1, 'invoke', 'read', null], [1, 'ok', 'read', { a: 0.3, b: 0.2, c: 0.1 }],
+  ]));
+  assert.equal(r.valid, true, JSON.stringify(r.errors));
 });
 
 test('invariant checkers that found nothing to check say unknown, not valid', () => {

@@ -34,9 +34,18 @@ export function sample<T>(xs: readonly T[], n = 32): T[] {
   return xs.slice(0, n);
 }
 
-/** Canonical key of a value so that equal JSON values match. */
+/** JSON with object keys sorted, so that maps equal as values give equal text whatever their key order. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}
+
+/** Canonical key of a value so that equal values match (strings and other values never collide). */
 export function vkey(v: unknown): string {
-  return typeof v === 'string' ? `s${v}` : JSON.stringify(v);
+  return typeof v === 'string' ? `s${v}` : canonicalJson(v);
 }
 
 /**

@@ -25,7 +25,7 @@ export interface SetFullResult extends InvariantResult {
   neverReadCount: number;
   /** Add outcome unknown (info) or failed, yet seen in a read. */
   recoveredCount: number;
-  /** Seen in a read but never added. */
+  /** Seen in a read but never added, or added only by adds that failed. */
   unexpectedCount: number;
   /** Reads that returned the same element twice. */
   duplicatedCount: number;
@@ -66,8 +66,17 @@ export function checkSetFull(history: readonly Op[], opts: SetFullOptions = {}):
   reads.forEach((r, i) => {
     if (readSets[i]!.size !== (r.value as unknown[]).length) duplicated.push({ read: r.index, value: r.value });
   });
-  const byElement = new Map<string, { value: unknown; add: PairedOp }>();
-  for (const a of adds) if (!byElement.has(vkey(a.invokeValue))) byElement.set(vkey(a.invokeValue), { value: a.invokeValue, add: a });
+  // Per element: its first invocation, and the earliest acknowledgement among its adds (an element may be added
+  // more than once; one ok add is enough to know it present). Elements whose every add failed never entered.
+  const byElement = new Map<string, { value: unknown; start: number; okEnd: number }>();
+  for (const a of adds) {
+    if (a.type === 'fail') continue;
+    const k = vkey(a.invokeValue);
+    const e = byElement.get(k) ?? { value: a.invokeValue, start: a.start, okEnd: Infinity };
+    e.start = Math.min(e.start, a.start);
+    if (a.type === 'ok') e.okEnd = Math.min(e.okEnd, a.end);
+    byElement.set(k, e);
+  }
   const unexpected = new Map<string, unknown>();
   reads.forEach((r) => {
     for (const v of r.value as unknown[]) if (!byElement.has(vkey(v))) unexpected.set(vkey(v), v);
@@ -80,12 +89,13 @@ export function checkSetFull(history: readonly Op[], opts: SetFullOptions = {}):
   const lostLat: number[] = [];
   let stableCount = 0;
   let acknowledged = 0;
-  for (const [k, { value, add }] of byElement) {
-    if (add.type === 'ok') acknowledged++;
+  for (const [k, { value, start, okEnd }] of byElement) {
+    const acked = Number.isFinite(okEnd);
+    if (acked) acknowledged++;
     const seenIn = reads.filter((_, i) => readSets[i]!.has(k));
-    if (add.type !== 'ok' && seenIn.length > 0) recovered.push(value);
-    // Known present from: the add's acknowledgement, or the end of the first read that saw it.
-    const known = Math.min(add.type === 'ok' ? add.end : Infinity, ...seenIn.map((r) => r.end));
+    if (!acked && seenIn.length > 0) recovered.push(value);
+    // Known present from: an add's acknowledgement, or the end of the first read that saw it.
+    const known = Math.min(okEnd, ...seenIn.map((r) => r.end));
     if (!Number.isFinite(known)) continue; // never known present: nothing can be lost
     const after = reads.map((r, i) => ({ r, has: readSets[i]!.has(k) })).filter((x) => x.r.start > known);
     if (after.length === 0) {
@@ -95,17 +105,17 @@ export function checkSetFull(history: readonly Op[], opts: SetFullOptions = {}):
     const misses = after.filter((x) => !x.has);
     if (misses.length === 0) {
       stableCount++;
-      stableLat.push(Math.max(0, after[0]!.r.start - add.start));
+      stableLat.push(Math.max(0, after[0]!.r.start - start));
       continue;
     }
     const lastMiss = misses[misses.length - 1]!.r;
     if (after.some((x) => x.has && x.r.start > lastMiss.start)) {
       stale.push(value);
       const firstOfStableRun = after.find((x) => x.has && x.r.start > lastMiss.start)!.r;
-      stableLat.push(Math.max(0, firstOfStableRun.start - add.start));
+      stableLat.push(Math.max(0, firstOfStableRun.start - start));
     } else {
       lost.push(value);
-      lostLat.push(Math.max(0, lastMiss.start - add.start));
+      lostLat.push(Math.max(0, lastMiss.start - start));
     }
   }
   const anomaly = lost.length > 0 || unexpected.size > 0 || duplicated.length > 0 || (opts.linearizable === true && stale.length > 0);
@@ -114,7 +124,7 @@ export function checkSetFull(history: readonly Op[], opts: SetFullOptions = {}):
   return {
     valid,
     checker: 'set-full',
-    attemptCount: byElement.size,
+    attemptCount: new Set(adds.map((a) => vkey(a.invokeValue))).size,
     acknowledgedCount: acknowledged,
     stableCount,
     staleCount: stale.length,

@@ -9,7 +9,7 @@
  * unknown outcome could have taken it before that. Otherwise it is `unconfirmed`, which is not an anomaly.
  */
 import type { Op, PairedOp } from '../../history/operation';
-import { pairedOf, sample, vkey, type InvariantResult } from './result';
+import { formatErrorAt, pairedOf, sample, vkey, type InvariantResult } from './result';
 
 export interface TotalQueueResult extends InvariantResult {
   checker: 'total-queue';
@@ -23,6 +23,8 @@ export interface TotalQueueResult extends InvariantResult {
    * seen empty, beyond what the dequeues of unknown outcome before that could have taken.
    */
   lostCount: number;
+  /** Acknowledged elements missing when the queue was seen empty (`lostCount` of them are provably lost). */
+  missingCount: number;
   /** Acknowledged and never dequeued, but not provably lost (never seen empty later, or an unknown dequeue may have taken it). */
   unconfirmedCount: number;
   /** Values dequeued more often than they could have been enqueued (non-failed enqueues). */
@@ -53,16 +55,23 @@ interface ValueCounts {
   dequeued: number;
 }
 
-/** The elements an ok dequeue or drain returned ([] for an empty dequeue). */
-function taken(d: PairedOp): unknown[] {
-  if (d.f === 'drain') return Array.isArray(d.value) ? d.value : [];
+/**
+ * The elements an ok dequeue or drain returned ([] for an empty dequeue).
+ * @throws HistoryFormatError when a drain returned something other than a list.
+ */
+function taken(history: readonly Op[], d: PairedOp): unknown[] {
+  if (d.f === 'drain') {
+    if (!Array.isArray(d.value)) throw formatErrorAt(history, d.completionIndex, `queue drain must return a list of elements, got ${JSON.stringify(d.value)}`);
+    return d.value;
+  }
   return d.value === null || d.value === undefined ? [] : [d.value];
 }
 
 /**
  * Checks `enqueue x`, `dequeue` (ok value: the element, or nil when empty) and `drain` (ok value: the list of
  * remaining elements) ops. Invalid when an element is provably lost, dequeued more often than enqueued, or
- * never enqueued; unknown when the history has no queue operation at all.
+ * never enqueued; unknown when no dequeue or drain was acknowledged.
+ * @throws HistoryFormatError for an enqueue of nil or a drain that did not return a list.
  */
 export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
   const enq = pairedOf(history, 'enqueue');
@@ -75,6 +84,8 @@ export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
     return c;
   };
   for (const e of enq) {
+    // nil is what a dequeue returns from an empty queue: as an element it could never be told apart.
+    if (e.invokeValue === null || e.invokeValue === undefined) throw formatErrorAt(history, e.index, 'queue enqueue must carry an element, got nil (a dequeue of nil means the queue was empty)');
     const c = countsOf(e.invokeValue);
     c.attempted++;
     if (e.type !== 'fail') c.possible++;
@@ -88,7 +99,7 @@ export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
   let dequeued = 0;
   for (const d of deq) {
     if (d.type !== 'ok') continue;
-    const got = taken(d);
+    const got = taken(history, d);
     if ((d.f === 'drain' || got.length === 0) && (lastEmpty === undefined || d.start > lastEmpty.start)) lastEmpty = d;
     for (const v of got) {
       countsOf(v).dequeued++;
@@ -96,7 +107,7 @@ export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
     }
   }
   // Dequeues and drains of unknown outcome that may have taken effect before the queue was seen empty.
-  const unknownBefore = lastEmpty === undefined ? [] : deq.filter((d) => d.type === 'info' && d.start < lastEmpty!.end);
+  const unknownBefore = lastEmpty === undefined ? [] : deq.filter((d) => d.type === 'info' && d.start <= lastEmpty!.end);
   const unknownDrain = unknownBefore.some((d) => d.f === 'drain');
   const lostCandidates: unknown[] = [];
   const unconfirmed: unknown[] = [];
@@ -119,7 +130,8 @@ export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
   // An unknown drain may have taken them all; each unknown dequeue may have taken one.
   const lostCount = unknownDrain ? 0 : Math.max(0, lostCandidates.length - unknownBefore.length);
   if (lostCount === 0) unconfirmed.push(...lostCandidates);
-  const relevant = enq.length > 0 || deq.length > 0;
+  // Only an acknowledged dequeue or drain observes the queue: enqueues alone show nothing either way.
+  const relevant = deq.some((d) => d.type === 'ok');
   const anomaly = lostCount > 0 || duplicated.length > 0 || unexpected.length > 0;
   return {
     valid: anomaly ? false : relevant ? true : 'unknown',
@@ -128,6 +140,7 @@ export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
     acknowledgedCount: acknowledged,
     dequeuedCount: dequeued,
     lostCount,
+    missingCount: lostCandidates.length,
     unconfirmedCount: unconfirmed.length,
     duplicatedCount: duplicated.length,
     unexpectedCount: unexpected.length,
