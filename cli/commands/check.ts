@@ -199,7 +199,7 @@ export function registerCheckCommand(program: Command): void {
     .command('check <file>')
     .description('check a stored history (history.jsonl, Jepsen/Knossos EDN, Porcupine etcd/kv) for linearizability, for transactional anomalies with --model list-append|rw-register, or against invariants with --checker')
     .option('--model <model>', `${[...MODEL_NAMES, ...TXN_MODELS].join(' | ')} (default: from a verdicts.json beside the file, else inferred from the ops)`)
-    .option('--independent', 'values are Jepsen [key value] tuples: check each key separately')
+    .option('--independent', 'values are Jepsen [key value] tuples: check each key separately (ops with a "key" field always are)')
     .option('--json', 'print the result as JSON')
     .option('--time-limit <seconds>', 'give up with "unknown" after this many seconds')
     .option('--consistency <level>', 'consistency model for list-append / rw-register')

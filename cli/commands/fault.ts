@@ -228,7 +228,7 @@ export function registerFaultCommand(program: Command): void {
       name: 'delay',
       about: 'delay the packets on every link of the chosen node(s), both directions (tc netem)',
       netem: true,
-      options: (c) => c.requiredOption('--delay <time>', 'e.g. 100ms').option('--jitter <time>', 'random variation around the delay, e.g. 10ms'),
+      options: (c) => c.requiredOption('--delay <time>', 'with its unit, e.g. 100ms or 1s').option('--jitter <time>', 'random variation around the delay, with its unit, e.g. 10ms'),
       spec: (o) => ({ delayMs: packetDelayMs(o.delay!, '--delay'), ...(o.jitter !== undefined ? { jitterMs: packetDelayMs(o.jitter, '--jitter') } : {}) }),
     },
     {
@@ -242,7 +242,7 @@ export function registerFaultCommand(program: Command): void {
       name: 'reorder',
       about: 'reorder packets on every link of the chosen node(s): a share goes at once, the rest waits --delay (tc netem)',
       netem: true,
-      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent at once, above 0 and at most 100').option('--delay <time>', 'how long the others wait', '10ms'),
+      options: (c) => c.requiredOption('--percent <p>', 'share of packets sent at once, above 0 and at most 100').option('--delay <time>', 'how long the others wait, with its unit', '10ms'),
       spec: (o) => ({ reorderPercent: parsePercent(o.percent!), delayMs: packetDelayMs(o.delay!, '--delay') }),
     },
     {
