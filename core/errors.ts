@@ -16,6 +16,15 @@ export class HistoryFormatError extends Error {
   }
 }
 
+/**
+ * `err` with `file` named in it when it is a HistoryFormatError that does not name one yet (checkers report
+ * lines of histories they were handed in memory; the command that read the file knows which file it was).
+ * Anything else is returned as it is.
+ */
+export function namingFile(err: unknown, file: string): unknown {
+  return err instanceof HistoryFormatError && err.file === undefined ? new HistoryFormatError(err.detail, err.line, file, { cause: err }) : err;
+}
+
 /** A user option that is invalid. Maps to exit code 254. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

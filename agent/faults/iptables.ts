@@ -197,13 +197,20 @@ export async function iptablesAvailable(opts: { namespace?: string } = {}): Prom
   }
 }
 
+/** Qdisc probes that succeeded: a qdisc the kernel has stays available, so it is probed once per process. */
+const qdiscsFound = new Set<string>();
+
 /**
  * Whether a tc qdisc works on this kernel. Probes by adding it to the loopback device of a throwaway network
- * namespace (`unshare -n`), which disappears with the probe, so nothing on the host is touched.
+ * namespace (`unshare -n`), which disappears with the probe, so nothing on the host is touched. Only a success is
+ * remembered: a module loaded later is found by the next probe.
  */
 async function qdiscAvailable(args: readonly string[], what: string, missing: string): Promise<{ ok: boolean; reason?: string }> {
+  const probe = args.join(' ');
+  if (qdiscsFound.has(probe)) return { ok: true };
   try {
     await runTool('unshare', ['-n', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', ...args], { timeoutMs: 5000 });
+    qdiscsFound.add(probe);
     return { ok: true };
   } catch (err) {
     if (err instanceof MissingToolError) return { ok: false, reason: err.message };

@@ -23,7 +23,7 @@ import {
   type TotalQueueResult,
   type UniqueIdsResult,
 } from '../../core/checker/invariants';
-import { HistoryFormatError, UsageError } from '../../core/errors';
+import { UsageError, namingFile } from '../../core/errors';
 import type { Op } from '../../core/history/operation';
 import { readHistoryFile } from '../../core/history/read-history';
 import { exitCodeFor } from '../exit-codes';
@@ -188,8 +188,6 @@ export function runInvariantCheck(file: string, o: InvariantCheckOptions): numbe
   const incomplete = reportIfIncomplete(file, ops, o.json);
   if (incomplete !== undefined) return incomplete;
   const check = compose(Object.fromEntries(o.checkers.map((n) => [n, checkerFor(n, o)])));
-  const withFile = (err: unknown): unknown =>
-    err instanceof HistoryFormatError && err.file === undefined ? new HistoryFormatError(err.detail, err.line, file, { cause: err }) : err;
   if (o.independent || hasKeys(ops)) {
     let byKey: Map<string, Op[]>;
     let keyed: KeyedResult;
@@ -197,7 +195,7 @@ export function runInvariantCheck(file: string, o: InvariantCheckOptions): numbe
       byKey = splitByKey(ops, o.independent === true);
       keyed = checkPerKey(byKey, check, o.checkers);
     } catch (err) {
-      throw withFile(err);
+      throw namingFile(err, file);
     }
     if (o.json) process.stdout.write(`${JSON.stringify({ ...keyed, format, opCount: ops.length })}\n`);
     else {
@@ -210,7 +208,7 @@ export function runInvariantCheck(file: string, o: InvariantCheckOptions): numbe
   try {
     result = check(ops);
   } catch (err) {
-    throw withFile(err);
+    throw namingFile(err, file);
   }
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ ...result, format, opCount: ops.length })}\n`);

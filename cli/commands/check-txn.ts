@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { ANOMALY_DESCRIPTIONS } from '../../core/elle/anomaly';
 import { checkTxnHistory, type ElleResult } from '../../core/elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../../core/elle/consistency-models';
-import { HistoryFormatError, UsageError } from '../../core/errors';
+import { HistoryFormatError, UsageError, namingFile } from '../../core/errors';
 import { readHistoryFile } from '../../core/history/read-history';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { reportIfIncomplete } from '../incomplete-history';
@@ -37,10 +37,7 @@ export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<
     ({ result, pictures } = checkTxnHistory(ops, { model: opts.model, consistency }));
   } catch (err) {
     if (err instanceof HistoryFormatError || err instanceof RangeError || err instanceof UsageError) {
-      const msg =
-        err instanceof HistoryFormatError && err.file === undefined
-          ? new HistoryFormatError(err.detail, err.line, file).message
-          : err.message;
+      const msg = (namingFile(err, file) as Error).message;
       process.stderr.write(`faultline: ${msg.split('\n')[0]}\n`);
       return EXIT.badInput;
     }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { checkHistory, MODEL_NAMES, renderEvidenceHtml, type CheckOptions, type CheckResult, type ModelName, type OpSummary } from '../../core/checker';
-import { HistoryFormatError, UsageError } from '../../core/errors';
+import { UsageError, namingFile } from '../../core/errors';
 import type { Op } from '../../core/history/operation';
 import { readHistoryFile, type HistoryFormat } from '../../core/history/read-history';
 import { EXIT, exitCodeFor } from '../exit-codes';
@@ -173,8 +173,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   try {
     result = await checkHistory(ops, opts);
   } catch (err) {
-    if (err instanceof HistoryFormatError && err.file === undefined) throw new HistoryFormatError(err.detail, err.line, file, { cause: err });
-    throw err;
+    throw namingFile(err, file);
   }
   let htmlPath: string | undefined;
   const html = renderEvidenceHtml(result);

@@ -4,7 +4,7 @@
  * `readHistoryFile` is the only I/O here; everything else is pure.
  */
 import { readFileSync } from 'node:fs';
-import { HistoryFormatError } from '../errors';
+import { HistoryFormatError, namingFile } from '../errors';
 import { EdnSymbol, Keyword, parseEdn, parseEdnElements, type EdnValue } from './edn';
 import type { Op, OpType, ProcessId } from './operation';
 
@@ -68,10 +68,7 @@ export function parseHistoryText(text: string, file?: string): { format: History
     normaliseTimes(ops);
     return { format, ops };
   } catch (err) {
-    if (err instanceof HistoryFormatError && file !== undefined && err.file === undefined) {
-      throw new HistoryFormatError(err.detail, err.line, file, { cause: err });
-    }
-    throw err;
+    throw file !== undefined ? namingFile(err, file) : err;
   }
 }
 

@@ -3,7 +3,7 @@
  * balances must sum to the same total, and (unless allowed) no balance is negative.
  */
 import type { Op } from '../../history/operation';
-import { formatErrorAt, pairedOf, sample, type InvariantResult } from './result';
+import { formatErrorAt, invariantVerdict, pairedOf, sample, type InvariantResult } from './result';
 
 export interface BankOptions {
   /** Expected total. Without it, reads are only required to agree with each other. */
@@ -72,5 +72,5 @@ export function checkBank(history: readonly Op[], opts: BankOptions = {}): BankR
       if ([...accounts].some((a) => !(a in raw))) errors.push({ kind: 'missing-account', ...base });
     }
   }
-  return { valid: errors.length > 0 ? false : reads.length > 0 ? true : 'unknown', checker: 'bank', reads: reads.length, totals, errors: sample(errors), errorCount: errors.length };
+  return { valid: invariantVerdict(errors.length > 0, reads.length > 0), checker: 'bank', reads: reads.length, totals, errors: sample(errors), errorCount: errors.length };
 }

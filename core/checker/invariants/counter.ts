@@ -3,7 +3,7 @@
  * applied before the read began and the sum of those that may have been applied before it ended.
  */
 import type { Op, PairedOp } from '../../history/operation';
-import { formatErrorAt, pairedOf, sample, type InvariantResult } from './result';
+import { formatErrorAt, invariantVerdict, pairedOf, sample, type InvariantResult } from './result';
 
 export interface CounterError { index: number; process: number; value: number; lower: number; upper: number }
 
@@ -63,7 +63,5 @@ export function checkCounter(history: readonly Op[], init = 0): CounterResult {
     const upper = init + cNeg[c]! + pPos[p]!;
     if (r.value < lower || r.value > upper) errors.push({ index: r.index, process: r.process, value: r.value, lower, upper });
   }
-  // No acknowledged read: nothing was checked, which is not the same as nothing wrong.
-  const valid = errors.length > 0 ? false : reads.length > 0 ? true : 'unknown';
-  return { valid, checker: 'counter', reads: reads.length, errors: sample(errors), errorCount: errors.length };
+  return { valid: invariantVerdict(errors.length > 0, reads.length > 0), checker: 'counter', reads: reads.length, errors: sample(errors), errorCount: errors.length };
 }

@@ -17,6 +17,14 @@ export interface InvariantResult {
 /** A checker over a whole history. */
 export type InvariantChecker = (history: readonly Op[]) => InvariantResult;
 
+/**
+ * An invariant checker's verdict: false when it found an anomaly, else true only if it had something to check
+ * (an acknowledged read, ...); a history that showed nothing either way is unknown, never valid.
+ */
+export function invariantVerdict(anomaly: boolean, checkedSomething: boolean): Validity {
+  return anomaly ? false : checkedSomething ? true : 'unknown';
+}
+
 /** Jepsen's merge-valid: false dominates, then unknown, then true. */
 export function mergeValidity(vs: readonly Validity[]): Validity {
   if (vs.includes(false)) return false;

@@ -4,7 +4,7 @@
  * recovered, with latencies.
  */
 import type { Op, PairedOp } from '../../history/operation';
-import { formatErrorAt, pairedOf, sample, vkey, type InvariantResult } from './result';
+import { formatErrorAt, invariantVerdict, pairedOf, sample, vkey, type InvariantResult } from './result';
 
 export interface SetFullOptions {
   /** Also treat stale elements (missing from a read, seen again later) as errors. */
@@ -120,7 +120,7 @@ export function checkSetFull(history: readonly Op[], opts: SetFullOptions = {}):
   }
   const anomaly = lost.length > 0 || unexpected.size > 0 || duplicated.length > 0 || (opts.linearizable === true && stale.length > 0);
   // As Jepsen: without a single element that reads showed stable, the history showed nothing either way.
-  const valid = anomaly ? false : stableCount > 0 ? true : 'unknown';
+  const valid = invariantVerdict(anomaly, stableCount > 0);
   return {
     valid,
     checker: 'set-full',

@@ -9,7 +9,7 @@
  * unknown outcome could have taken it before that. Otherwise it is `unconfirmed`, which is not an anomaly.
  */
 import type { Op, PairedOp } from '../../history/operation';
-import { formatErrorAt, pairedOf, sample, vkey, type InvariantResult } from './result';
+import { formatErrorAt, invariantVerdict, pairedOf, sample, vkey, type InvariantResult } from './result';
 
 export interface TotalQueueResult extends InvariantResult {
   checker: 'total-queue';
@@ -134,7 +134,7 @@ export function checkTotalQueue(history: readonly Op[]): TotalQueueResult {
   const relevant = deq.some((d) => d.type === 'ok');
   const anomaly = lostCount > 0 || duplicated.length > 0 || unexpected.length > 0;
   return {
-    valid: anomaly ? false : relevant ? true : 'unknown',
+    valid: invariantVerdict(anomaly, relevant),
     checker: 'total-queue',
     attemptCount: enq.length,
     acknowledgedCount: acknowledged,

@@ -1,6 +1,6 @@
 /** `unique-ids` (Jepsen `unique-ids`): every acknowledged `generate` must return a distinct id. */
 import type { Op } from '../../history/operation';
-import { pairedOf, sample, vkey, type InvariantResult } from './result';
+import { invariantVerdict, pairedOf, sample, vkey, type InvariantResult } from './result';
 
 export interface UniqueIdsResult extends InvariantResult {
   checker: 'unique-ids';
@@ -32,5 +32,5 @@ export function checkUniqueIds(history: readonly Op[]): UniqueIdsResult {
     }
   }
   const dups = [...seen.values()].filter((e) => e.count > 1);
-  return { valid: dups.length > 0 ? false : acknowledged > 0 ? true : 'unknown', checker: 'unique-ids', attempted: ops.length, acknowledged, duplicated: sample(dups), duplicatedCount: dups.length, range: lo === null ? null : [lo, hi] };
+  return { valid: invariantVerdict(dups.length > 0, acknowledged > 0), checker: 'unique-ids', attempted: ops.length, acknowledged, duplicated: sample(dups), duplicatedCount: dups.length, range: lo === null ? null : [lo, hi] };
 }
