@@ -5,6 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The shared corpus of histories lies beside the repository (../shared/corpus); a clone made somewhere else
+# (git clone . /tmp/ci-check) finds it beside the repository it was cloned from.
+if [ -z "${FAULTLINE_CORPUS:-}" ] && [ ! -d ../shared/corpus ]; then
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  if [ -n "$origin" ] && [ -d "$origin/../shared/corpus" ]; then
+    FAULTLINE_CORPUS="$(cd "$origin/../shared/corpus" && pwd)"
+    export FAULTLINE_CORPUS
+  fi
+fi
 if [ "${1:-}" = unit ]; then
   files=$(find dist/core dist/controller dist/agent dist/cli -name '*.test.js' 2>/dev/null | sort)
 else
