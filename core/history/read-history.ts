@@ -5,6 +5,7 @@
  * `readHistoryFile` is the only I/O here; everything else is pure.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { HistoryFormatError, namingFile } from '../errors';
 import { ETCD_LINE, TXT_LINE, forEachLine, parseEdnOps, parseEtcdLog, parseJepsenTxt, parseProcess, parseType, type ReadOps } from './edn-history';
@@ -14,19 +15,36 @@ export type HistoryFormat = 'jsonl' | 'edn' | 'jepsen-txt' | 'porcupine-etcd' | 
 
 const CHUNK_BYTES = 4 << 20;
 
-/** The file's text, chunk by chunk (UTF-8 decoded; a chunk may end anywhere). */
-function* fileChunks(fd: number, first: string): Generator<string> {
-  if (first !== '') yield first;
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  const dec = new StringDecoder('utf8');
+/**
+ * The file's text, chunk by chunk. Each chunk ends after a newline byte (always a character boundary in UTF-8),
+ * except the last; an all-ASCII chunk is decoded as Latin-1, which is a copy.
+ */
+function* fileChunks(fd: number, first: Buffer): Generator<string> {
+  let buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, first.length * 2));
+  first.copy(buf, 0);
+  let have = first.length;
   for (;;) {
-    const n = readSync(fd, buf, 0, CHUNK_BYTES, null);
-    if (n === 0) break;
-    const s = dec.write(buf.subarray(0, n));
-    if (s !== '') yield s;
+    if (have === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2); // one line longer than a chunk
+      buf.copy(bigger, 0, 0, have);
+      buf = bigger;
+    }
+    const n = readSync(fd, buf, have, buf.length - have, null);
+    have += n;
+    if (n === 0) {
+      if (have > 0) yield decode(buf.subarray(0, have));
+      return;
+    }
+    const cut = buf.subarray(0, have).lastIndexOf(10) + 1;
+    if (cut === 0) continue;
+    yield decode(buf.subarray(0, cut));
+    buf.copy(buf, 0, cut, have);
+    have -= cut;
   }
-  const rest = dec.end();
-  if (rest !== '') yield rest;
+}
+
+function decode(b: Buffer): string {
+  return b.toString(isAscii(b) ? 'latin1' : 'utf8');
 }
 
 /**
@@ -42,7 +60,7 @@ export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[
     throw new HistoryFormatError(`cannot open file (${code})`, undefined, path, { cause: err });
   }
   try {
-    // Enough of the start to detect the format: whole lines, up to 64 KiB.
+    // Enough of the start to detect the format: up to 64 KiB.
     const head = Buffer.allocUnsafe(1 << 16);
     let n: number;
     try {
@@ -51,13 +69,10 @@ export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[
       const code = (err as NodeJS.ErrnoException).code ?? 'read error';
       throw new HistoryFormatError(`cannot read file (${code})`, undefined, path, { cause: err });
     }
-    const dec = new StringDecoder('utf8');
-    const first = dec.write(head.subarray(0, n));
-    const empty = first.trim() === '' && n < head.length;
-    const format: HistoryFormat = empty && path.endsWith('.log') ? 'porcupine-etcd' : detectHistoryFormat(first);
-    // The decoder may hold the first bytes of a split character: hand them to the chunk reader.
-    const held = dec.end();
-    return { format, ops: parseChunks(format, fileChunks(fd, first + held), path) };
+    const first = head.subarray(0, n);
+    const text = new StringDecoder('utf8').write(first);
+    const format: HistoryFormat = text.trim() === '' && n < head.length && path.endsWith('.log') ? 'porcupine-etcd' : detectHistoryFormat(text);
+    return { format, ops: parseChunks(format, fileChunks(fd, first), path) };
   } finally {
     closeSync(fd);
   }
