@@ -32,7 +32,10 @@ export interface NemesisScheduleOptions {
   db: string;
   seed: number;
   partitionShape: PartitionShape;
+  /** A node to isolate, or `primary`: whichever node is primary when the fault starts. */
   partitionTarget: string | undefined;
+  /** Whom kill and pause hit (`primary`: the primary when the fault starts); undefined: Jepsen's rotation. */
+  nemesisTarget?: 'one' | 'minority' | 'majority' | 'all' | 'primary' | undefined;
   clockStrategy: ClockStrategy;
   /** The agents heal any fault of ours on their own after this long (a dead controller cannot). */
   maxFaultDurationMs: number;
@@ -143,6 +146,12 @@ export class NemesisSchedule {
     return out;
   }
 
+  /** One of the nodes that believe they are primary (seeded pick when several do), or an error: nothing to aim at. */
+  #onePrimary(primaries: readonly string[]): string {
+    if (primaries.length === 0) throw new RangeError('Cannot aim at the primary: no node says it is primary right now');
+    return primaries[this.#rng.int(primaries.length)]!;
+  }
+
   #pickTargets(kinds: TargetKind[], primaries: string[] | undefined): { target: TargetKind; nodes: string[] } {
     const names = this.clients.map((c) => c.node.name);
     const usable = primaries === undefined ? kinds.filter((k) => k !== 'primaries') : kinds;
@@ -155,16 +164,25 @@ export class NemesisSchedule {
     const names = this.clients.map((c) => c.node.name);
     switch (kind) {
       case 'partition': {
-        const primaries = this.opts.partitionShape === 'primaries' ? await findPrimaries(this.clients, this.opts.db) : undefined;
+        const byPrimary = this.opts.partitionTarget === 'primary';
+        const primaries = this.opts.partitionShape === 'primaries' || byPrimary ? await findPrimaries(this.clients, this.opts.db) : undefined;
+        // The primary is asked for when the fault starts, so the fault follows the cluster through failovers.
+        const target = byPrimary ? [this.#onePrimary(primaries!)] : this.opts.partitionTarget !== undefined ? [this.opts.partitionTarget] : undefined;
         const grudge = grudgeFor(this.opts.partitionShape, names, {
           rng: () => this.#rng.next(),
-          ...(this.opts.partitionTarget !== undefined ? { target: [this.opts.partitionTarget] } : {}),
+          ...(target ? { target } : {}),
           ...(primaries ? { primaries } : {}),
         });
-        return { shape: this.opts.partitionShape, grudge, description: describeGrudge(grudge) };
+        return { shape: this.opts.partitionShape, grudge, description: describeGrudge(grudge), ...(byPrimary ? { primary: target![0], primaries } : {}) };
       }
       case 'kill':
       case 'pause': {
+        const wanted = this.opts.nemesisTarget;
+        if (wanted === 'primary') {
+          const primaries = await findPrimaries(this.clients, this.opts.db);
+          return { target: 'primary', nodes: [this.#onePrimary(primaries)], primaries };
+        }
+        if (wanted !== undefined) return this.#pickTargets([wanted], undefined);
         const primaries = await findPrimaries(this.clients, this.opts.db).catch(() => undefined);
         return this.#pickTargets(PROCESS_TARGETS, primaries && primaries.length > 0 ? primaries : undefined);
       }
