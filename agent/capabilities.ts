@@ -1,7 +1,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { Capability } from '../proto/gen/agent';
+/** One thing this host can or cannot do, as Hello reports it. */
+export interface Capability {
+  name: string;
+  available: boolean;
+  /** Version, or why it is missing. */
+  detail: string;
+}
 import { htbAvailable, iptablesAvailable, netemAvailable } from './faults/iptables';
 
 const execFileAsync = promisify(execFile);

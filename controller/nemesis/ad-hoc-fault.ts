@@ -25,7 +25,7 @@ import {
   type ProcessFaultAction,
 } from './fault-actions';
 import { inspectHeal } from './heal-check';
-import { LeaseHolder } from './lease-holder';
+import { LeaseHolder } from '../rpc/lease-holder';
 import { findPrimaries, parseTargetSpec, selectTargets } from './node-targets';
 
 export type AdHocFault =

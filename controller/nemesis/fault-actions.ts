@@ -3,9 +3,8 @@
  * each applies one fault on the nodes concerned and returns what every node reports afterwards (its active
  * faults, clock offset, DB pid and /proc state), so that nemesis events and the CLI show what really happened.
  */
-import type { FaultResponse, NodeFaultState } from '../../proto/gen/agent';
 import type { Grudge } from '../../core/nemesis/grudge';
-import type { AgentClient, LinkShape } from '../rpc/agent-client';
+import type { AgentClient, FaultResponse, LinkShape, NodeFaultState } from '../rpc/agent-client';
 
 export type ProcessFaultAction = 'kill' | 'pause' | 'resume' | 'restart' | 'start';
 export type ClockStrategy = 'faketime' | 'system';
