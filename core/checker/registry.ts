@@ -5,6 +5,7 @@
  */
 import { checkTxnHistory } from '../elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../elle/consistency-models';
+import type { RwRegisterVersionOptions } from '../elle/rw-register-versions';
 import { elleExplanationText, elleSummaryLines } from '../elle/summary';
 import { UsageError } from '../errors';
 import type { Op } from '../history/operation';
@@ -57,6 +58,10 @@ export interface CheckerOptions {
   linearizableSet?: boolean;
   /** list-append / rw-register: the consistency model the verdict is about. */
   consistency?: string;
+  /** linearizable (register, cas-register): an ok read of nil constrains nothing, as in Knossos. */
+  knossosNil?: boolean;
+  /** rw-register: version-order assumptions (--wfr-keys, --sequential-keys, --linearizable-keys). */
+  rwRegister?: RwRegisterVersionOptions;
 }
 
 export interface Checker {
@@ -83,6 +88,7 @@ const linearizable: Checker = {
       ...(o.independent ? { independent: true } : {}),
       ...(o.timeLimitMs !== undefined ? { timeLimitMs: o.timeLimitMs } : {}),
       ...(o.init !== undefined ? { init: o.init } : {}),
+      ...(o.knossosNil ? { knossosNil: true } : {}),
     });
     return linearizableOutput(result);
   },
@@ -137,7 +143,7 @@ function elle(model: (typeof TXN_MODELS)[number]): Checker {
     async check(history, o) {
       await Promise.resolve();
       const consistency = parseConsistencyModel(o.consistency ?? DEFAULT_CONSISTENCY);
-      const { result, pictures } = checkTxnHistory(history, { model, consistency });
+      const { result, pictures } = checkTxnHistory(history, { model, consistency, ...(model === 'rw-register' && o.rwRegister ? { rwRegister: o.rwRegister } : {}) });
       const { anomalies: found, ...rest } = result;
       const anomalies = Object.fromEntries(result.anomalyTypes.map((a) => [a, found[a]!.count]));
       const examples = Object.fromEntries(result.anomalyTypes.map((a) => [a, found[a]!.examples]));
