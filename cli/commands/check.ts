@@ -16,7 +16,14 @@ import { reportError } from '../errors';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { reportIfIncomplete } from '../incomplete-history';
 import { INVARIANT_CHECKERS, parseCheckerList, runInvariantCheck } from './check-invariants';
-import { runTxnCheck } from './check-txn';
+import type { TxnCheckOptions } from './check-txn';
+
+/** The transactional checker, loaded only for transactional histories (it brings all of Elle along). */
+async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runTxnCheck: run } = require('./check-txn') as typeof import('./check-txn');
+  return run(file, opts);
+}
 
 interface CheckCliOptions {
   model?: string;
