@@ -42,7 +42,7 @@ const K_INDEX = 32;
 const K_KEY = 64;
 const K_ERROR = 128;
 const K_NODE = 256;
-const FIELD_BITS: Record<string, number> = { type: K_TYPE, process: K_PROCESS, f: K_F, value: K_VALUE, time: K_TIME, index: K_INDEX, key: K_KEY, error: K_ERROR, node: K_NODE };
+const FIELD_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: K_TYPE, process: K_PROCESS, f: K_F, value: K_VALUE, time: K_TIME, index: K_INDEX, key: K_KEY, error: K_ERROR, node: K_NODE });
 
 /** The field bit of the keyword name at `p` (after its colon) when it is a known op key ending at a delimiter. */
 function knownKey(t: string, p: number): number {
