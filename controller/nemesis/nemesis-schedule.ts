@@ -11,13 +11,10 @@ import { describeGrudge, grudgeFor, type PartitionShape } from '../../core/nemes
 import type { ControllerEvents } from '../controller-events';
 import type { AgentClient, LinkShape } from '../rpc/agent-client';
 import {
-  applyGrudge,
-  applyLinkLoss,
-  applyLinkShape,
-  clockFault,
+  applyFault,
   healAll,
-  processFault,
   type ClockChange,
+  type Fault,
   type ClockStrategy,
   type NodeReport,
 } from './fault-actions';
@@ -215,25 +212,30 @@ export class NemesisSchedule {
   }
 
   async #apply(kind: NemesisKind, id: string, value: Record<string, unknown>): Promise<Record<string, NodeReport>> {
-    const ms = this.opts.maxFaultDurationMs;
+    const reports = await applyFault(this.clients, this.#fault(kind, value), id, this.opts.maxFaultDurationMs);
+    if (kind === 'clock') {
+      // Every node's offset, hit or not, goes on the event.
+      for (const c of this.clients) reports[c.node.name] ??= { message: 'not targeted', clockOffsetMs: 0, db: '', dbPid: 0, dbProcessState: '', faults: [] };
+    }
+    return reports;
+  }
+
+  /** The planned fault (the invoke event's value) as the fault it applies. */
+  #fault(kind: NemesisKind, value: Record<string, unknown>): Fault {
     const nodes = (value['nodes'] as string[] | undefined) ?? [];
     switch (kind) {
       case 'partition':
-        return applyGrudge(this.clients, value['grudge'] as Record<string, string[]>, id, ms);
+        return { kind: 'partition', grudge: value['grudge'] as Record<string, string[]> };
       case 'kill':
       case 'pause':
-        return processFault(this.clients, nodes, kind, id, ms);
+        return { kind: 'process', action: kind, nodes };
       case 'loss':
-        return applyLinkLoss(this.clients, nodes, this.opts.lossProbability, id, ms);
+        return { kind: 'loss', nodes, probability: this.opts.lossProbability };
       case 'rate':
       case 'delay':
-        return applyLinkShape(this.clients, nodes, value['shape'] as LinkShape, id, ms);
-      case 'clock': {
-        const reports = await clockFault(this.clients, nodes, value['change'] as ClockChange, this.opts.clockStrategy, id, ms);
-        // Every node's offset, hit or not, goes on the event.
-        for (const c of this.clients) reports[c.node.name] ??= { message: 'not targeted', clockOffsetMs: 0, db: '', dbPid: 0, dbProcessState: '', faults: [] };
-        return reports;
-      }
+        return { kind: 'shape', nodes, shape: value['shape'] as LinkShape };
+      case 'clock':
+        return { kind: 'clock', nodes, change: value['change'] as ClockChange, strategy: this.opts.clockStrategy };
     }
   }
 }

@@ -33,6 +33,9 @@ export interface NodeAddress {
  * that sees grpc-js errors: UNAVAILABLE and DEADLINE_EXCEEDED become AgentUnavailableError, anything else an
  * AgentRequestError with the agent's message.
  */
+/** The agent's replies, as the rest of the controller may name them (only this edge imports the generated code). */
+export type { DbResponse, FaultResponse, HelloResponse, NodeFaultState, StatusResponse, WorkloadStatus } from '../../proto/gen/agent';
+
 /** The DB lifecycle actions, by name (callers never see the wire enum). */
 export type DbActionName = 'check' | 'setup' | 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'teardown' | 'logs' | 'primary' | 'ready';
 const DB_ACTIONS: Record<DbActionName, DbAction> = {

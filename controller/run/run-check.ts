@@ -11,27 +11,15 @@ import type { Validity } from '../../core/checker';
 import type { ModelName } from '../../core/models';
 import type { Op } from '../../core/history/operation';
 import type { Workload } from '../../core/workloads';
-import type { ClockViolation } from '../agent-session';
+import type { ClockViolation } from '../rpc/agent-session';
 import { readHistoryOps } from '../history-builder';
 import type { SequenceGap } from '../history-collector';
 import type { RunStore } from '../store';
 import type { RunConfig } from './run-options';
 import { checkHistoryFile, surveyHistory } from './stream-check';
+import type { HistoryStats } from './history-stats';
 
-export interface HistoryStats {
-  events: number;
-  invokes: number;
-  ok: number;
-  fail: number;
-  info: number;
-  /** Invocations with no completion at all (cut off). */
-  open: number;
-  nemesisEvents: number;
-  /** Client events per node. */
-  byNode: Record<string, number>;
-  /** Faults applied, by kind (start-<kind> events completed ok). */
-  faults?: Record<string, number>;
-}
+export type { HistoryStats } from './history-stats';
 
 /** What results.json holds (extend, never rename). */
 export interface RunVerdict {

@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { AgentSession } from '../agent-session';
+import { AgentSession } from '../rpc/agent-session';
 import { ControllerEvents, CONTROLLER_NODE } from '../controller-events';
 import { checkInstalled, collectAndTeardown, startCluster } from '../db-cluster';
 import { NodePreconditionError } from '../errors';

@@ -15,7 +15,7 @@ import type { ModelName } from '../../core/models';
 import type { Op } from '../../core/history/operation';
 import { OpPairer } from '../../core/history/pair';
 import { readHistoryOps } from '../history-builder';
-import type { HistoryStats } from './run-check';
+import type { HistoryStats } from './history-stats';
 
 export const DEFAULT_BATCH_EVENTS = 100_000;
 

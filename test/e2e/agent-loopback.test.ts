@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { AgentSession } from '../../controller/agent-session';
+import { AgentSession } from '../../controller/rpc/agent-session';
 import { startCluster, collectAndTeardown } from '../../controller/db-cluster';
 import { HistoryCollector } from '../../controller/history-collector';
 import { buildHistory } from '../../controller/history-builder';

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { killStalePid } from '../../agent/db/pid-file';
 import { RunSpool } from '../../agent/spool';
-import { AgentSession } from '../../controller/agent-session';
+import { AgentSession } from '../../controller/rpc/agent-session';
 import { startCluster } from '../../controller/db-cluster';
 import { HistoryCollector } from '../../controller/history-collector';
 import { buildHistory } from '../../controller/history-builder';
