@@ -81,12 +81,12 @@ function faultsOf(history: Op[]): string[] {
   return history.filter((o) => o.process === 'nemesis' && o.type === 'ok' && o.f.startsWith('start-')).map((o) => o.f.slice('start-'.length));
 }
 
-function assertValidRun(run: Run, checker: string): void {
+function assertValidRun(run: Run, checker: string, minOk = 100): void {
   assert.equal(run.code, 0, run.stdout);
   assert.equal(run.results.valid, true);
   assert.deepEqual(run.results.gaps, []);
   assert.equal(run.results.checks[checker]?.valid, true, JSON.stringify(run.results.checks[checker]?.summary));
-  assert.ok(run.results.stats.ok > 100, `only ${run.results.stats.ok} ops ok`);
+  assert.ok(run.results.stats.ok > minOk, `only ${run.results.stats.ok} ops ok`);
 }
 
 test('etcd set, list-append, register and lock on a 5-node lab', { timeout: 3_600_000 }, async (t) => {
@@ -153,7 +153,8 @@ test('etcd set, list-append, register and lock on a 5-node lab', { timeout: 3_60
     const holders = run.results.checks['lock-holders']!;
     assert.equal(holders.valid, false);
     assert.ok(holders.anomalies['two-holders']! >= 1);
-    assert.match(run.stdout, /two holders at once/);
+    assert.match(holders.summary[0]!, /two holders at once/);
+    assert.match(run.stdout, /check lock-holders: INVALID: two-holders ×\d+\n  lock "lock-k\d": process \d+ on n\d acquired it \(event \d+.*acquired it too \(event \d+.*both held it from/);
     type Hold = { process: number; node: string; acquireIndex: number; releaseIndex: number; from: number; to: number };
     const examples = holders['examples'] as { key: string; first: Hold; second: Hold; overlap: [number, number] }[];
     const byIndex = new Map(run.history.map((o) => [o.index, o]));
@@ -176,13 +177,14 @@ test('etcd set, list-append, register and lock on a 5-node lab', { timeout: 3_60
       assert.equal(release.f, 'release');
       assert.equal(release.process, e.first.process);
       assert.ok(completionOf(e.second.acquireIndex)!.time! < release.time!);
-      // A fault cut the first holder off while it held the lock: its node paused, or outside the majority.
+      // A fault cut the first holder off before it began releasing: its node paused, or outside the majority
+      // (the latest pause or partition to start before both held the lock).
       const faults = run.history.filter((o) => o.process === 'nemesis' && o.type === 'ok' && (o.f === 'start-pause' || o.f === 'start-partition') && o.time! < e.overlap[0]);
       const last = faults[faults.length - 1];
       if (!last) continue;
       const v = last.value as { nodes?: Record<string, unknown>; grudge?: Record<string, string[]> };
       const cutOff = last.f === 'start-pause' ? Object.keys(v.nodes ?? {}).includes(e.first.node) : (v.grudge?.[e.first.node]?.length ?? 0) >= 3;
-      if (cutOff && last.time! > e.first.from - 1e9) explainedByFault++;
+      if (cutOff && last.time! < e.first.to) explainedByFault++;
     }
     assert.ok(explainedByFault >= 1, `no two-holder case follows a fault that cut the first holder off: ${JSON.stringify(examples)}`);
     assertRunLeftNothing();
@@ -190,7 +192,7 @@ test('etcd set, list-append, register and lock on a 5-node lab', { timeout: 3_60
 
   await t.test('lock without faults: valid (the default 10 s lease outlasts every hold)', async () => {
     const run = await runPlan(t, 'etcd-lock', ['--nemesis', 'none', '--db-opt', 'lock-ttl=10', '--time-limit', '30']);
-    assertValidRun(run, 'lock-holders');
+    assertValidRun(run, 'lock-holders', 40); // holds of up to 6 s: few ops
     assert.equal(run.results.checks['linearizable']?.valid, true);
     // Locks were held, contended (definite refusals) and every lock released by the end (the drain).
     assert.ok((run.results.checks['lock-holders']!['holds'] as number) > 20);
