@@ -16,6 +16,7 @@ import { runInvariants, INVARIANT_CHECKERS, type InvariantCheckerName } from './
 import { invariantAnomalies } from './invariant-summary';
 import { mergeValidity, type ComposedResult } from './invariants';
 import { linearizableSummaryLines } from './linearizable-summary';
+import { checkLockHolders, lockHoldersSummaryLines } from './lock-holders';
 
 /**
  * The one result shape: the verdict, the anomalies found (name -> count; empty when none), lines for people, and
@@ -178,6 +179,17 @@ function elle(model: (typeof TXN_MODELS)[number]): Checker {
   };
 }
 
+const lockHolders: Checker = {
+  name: 'lock-holders',
+  description: 'lock-holders: no two processes hold one lock at once (acquire ok until the next release), naming both acquires',
+  async check(history) {
+    await Promise.resolve();
+    const r = checkLockHolders(history);
+    const anomalies: Record<string, number> = r.overlaps > 0 ? { 'two-holders': r.overlaps } : {};
+    return { verdict: { ...r, checker: 'lock-holders', anomalies, summary: lockHoldersSummaryLines(r) }, files: [] };
+  },
+};
+
 const ALL: readonly Checker[] = [
   linearizable,
   invariant('set-full', 'set-full: every acknowledged add is read, and stays (lost, stale, unexpected, duplicated elements)'),
@@ -187,6 +199,7 @@ const ALL: readonly Checker[] = [
   invariant('unique-ids', 'unique-ids: no id is handed out twice'),
   elle('list-append'),
   elle('rw-register'),
+  lockHolders,
 ];
 
 export const CHECKERS: ReadonlyMap<string, Checker> = new Map(ALL.map((c) => [c.name, c]));
