@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerAgentCommand } from './commands/agent';
+import { registerCertsCommand } from './commands/certs';
 import { registerCheckCommand } from './commands/check';
 import { registerDemoCommand } from './commands/demo';
 import { registerFaultCommand } from './commands/fault';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   registerLabCommand(program);
   registerAgentCommand(program);
   registerFaultCommand(program);
+  registerCertsCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
