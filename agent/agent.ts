@@ -70,7 +70,7 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(address, credentials, (err) => (err ? reject(err) : resolve())),
   );
-  log.info({ address, node: config.node, nats: config.natsUrl, mtls: config.tls !== undefined, allow: { ...config.allow, targets: config.allow.targetsText } }, 'agent listening');
+  log.info({ address, node: config.node, nats: config.natsUrl, mtls: config.tls !== undefined, allow: { databases: config.allow.databases, faults: config.allow.faults, clockStrategies: config.allow.clockStrategies, targets: config.allow.targetsText } }, 'agent listening');
 
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

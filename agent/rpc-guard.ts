@@ -48,6 +48,11 @@ const WORD_RE = /^[a-z][a-z0-9-]{0,31}$/;
 const MAX_LIST = 1024;
 const DAY_MS = 24 * 3600_000;
 
+/** A value from the wire as it may appear in a message: quoted, escaped, cut short. */
+function show(value: string, max = 64): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}...` : value);
+}
+
 function bad(message: string): never {
   throw new RequestRefusedError(grpc.status.INVALID_ARGUMENT, message);
 }
@@ -60,11 +65,11 @@ class RequestChecks {
   constructor(private readonly config: AgentConfig) {}
 
   id(value: string, field: string): void {
-    if (!ID_RE.test(value)) bad(`Cannot accept ${field} "${value.slice(0, 64)}": use letters, digits, ".", "_" and "-" (at most 128)`);
+    if (!ID_RE.test(value)) bad(`Cannot accept ${field} ${show(value, 64)}: use letters, digits, ".", "_" and "-" (at most 128)`);
   }
 
   runId(value: string): void {
-    if (!RUN_ID_RE.test(value)) bad(`Cannot accept run id "${value.slice(0, 64)}": use letters, digits, "_" and "-" (1-64)`);
+    if (!RUN_ID_RE.test(value)) bad(`Cannot accept run id ${show(value, 64)}: use letters, digits, "_" and "-" (1-64)`);
   }
 
   number(value: number | bigint, field: string, min: number, max: number): void {
@@ -77,9 +82,9 @@ class RequestChecks {
   }
 
   target(address: string, field: string): void {
-    if (!/^\d{1,3}(\.\d{1,3}){3}(\/32)?$/.test(address)) bad(`Cannot accept ${field} "${address.slice(0, 64)}": not an IPv4 address`);
+    if (!/^\d{1,3}(\.\d{1,3}){3}(\/32)?$/.test(address)) bad(`Cannot accept ${field} ${show(address, 64)}: not an IPv4 address`);
     if (!inNetworks(address.replace(/\/32$/, ''), this.config.allow.targets)) {
-      denied(`Cannot target ${address}: outside this agent's allowed networks (${this.config.allow.targetsText.join(', ')})`);
+      denied(`Cannot target ${show(address)}: outside this agent's allowed networks (${this.config.allow.targetsText.join(', ')})`);
     }
   }
 
@@ -90,9 +95,9 @@ class RequestChecks {
   }
 
   database(name: string): void {
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) bad(`Cannot accept db "${name.slice(0, 64)}": not a database module name`);
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) bad(`Cannot accept db ${show(name, 64)}: not a database module name`);
     if (!this.config.allow.databases.includes(name)) {
-      denied(`Cannot manage db "${name}": this agent's allow-list permits ${this.config.allow.databases.join(', ') || 'no database'}`);
+      denied(`Cannot manage db ${show(name)}: this agent's allow-list permits ${this.config.allow.databases.join(', ') || 'no database'}`);
     }
   }
 
@@ -111,7 +116,7 @@ function checkersFor(config: AgentConfig): Partial<Record<keyof IAgentService, (
       c.database(req.db);
       c.list(req.members, 'members');
       for (const m of req.members) {
-        if (!NODE_RE.test(m.node)) bad(`Cannot accept member name "${m.node.slice(0, 64)}": use letters, digits, "-" and "_"`);
+        if (!NODE_RE.test(m.node)) bad(`Cannot accept member name ${show(m.node, 64)}: use letters, digits, "-" and "_"`);
         c.target(m.address, 'member address');
       }
       c.id(req.clusterToken, 'cluster token');
@@ -161,7 +166,7 @@ function checkersFor(config: AgentConfig): Partial<Record<keyof IAgentService, (
     clockFault: (req: ClockFaultRequest) => {
       c.enumValue(req.action, ClockAction, 'clock action');
       if (req.action === ClockAction.UNSPECIFIED) bad('Cannot accept clock action 0: unspecified');
-      if (req.strategy !== 'faketime' && req.strategy !== 'system') bad(`Cannot accept clock strategy "${req.strategy.slice(0, 64)}": faketime or system`);
+      if (req.strategy !== 'faketime' && req.strategy !== 'system') bad(`Cannot accept clock strategy ${show(req.strategy, 64)}: faketime or system`);
       if (!config.allow.clockStrategies.includes(req.strategy)) {
         denied(`Cannot use the ${req.strategy} clock strategy: this agent's allow-list permits ${config.allow.clockStrategies.join(', ') || 'none'}`);
       }
@@ -179,22 +184,22 @@ function checkersFor(config: AgentConfig): Partial<Record<keyof IAgentService, (
     },
     startWorkload: (req: StartWorkloadRequest) => {
       c.runId(req.runId);
-      if (!WORD_RE.test(req.workload)) bad(`Cannot accept workload "${req.workload.slice(0, 64)}": not a workload name`);
+      if (!WORD_RE.test(req.workload)) bad(`Cannot accept workload ${show(req.workload, 64)}: not a workload name`);
       c.database(req.db);
       c.list(req.processes, 'processes');
       c.number(req.concurrency, 'concurrency', 0, 100_000);
       c.number(req.rateHz, 'rate (Hz)', 0, 1e6);
-      if (req.readConsistency !== '' && !WORD_RE.test(req.readConsistency)) bad(`Cannot accept read consistency "${req.readConsistency.slice(0, 64)}"`);
+      if (req.readConsistency !== '' && !WORD_RE.test(req.readConsistency)) bad(`Cannot accept read consistency ${show(req.readConsistency, 64)}`);
       c.number(req.opTimeoutMs, 'op timeout (ms)', 0, 600_000);
       c.number(req.keyCount, 'key count', 0, 100_000);
       c.number(req.keyPeriodMs, 'key period (ms)', 0, DAY_MS);
       if (req.endpoint !== '') {
         const m = /^https?:\/\/([\d.]+):(\d{1,5})$/.exec(req.endpoint);
-        if (!m) bad(`Cannot accept endpoint "${req.endpoint.slice(0, 64)}": expected http://ADDRESS:PORT`);
+        if (!m) bad(`Cannot accept endpoint ${show(req.endpoint, 64)}: expected http://ADDRESS:PORT`);
         c.target(m[1]!, 'endpoint address');
       }
       if (req.natsSubject !== '' && req.natsSubject !== eventSubject(req.runId, config.node)) {
-        denied(`Cannot publish to "${req.natsSubject.slice(0, 80)}": this agent publishes only to ${eventSubject(req.runId, config.node)}`);
+        denied(`Cannot publish to ${show(req.natsSubject, 80)}: this agent publishes only to ${eventSubject(req.runId, config.node)}`);
       }
     },
     stopWorkload: (req: StopWorkloadRequest) => c.runId(req.runId),

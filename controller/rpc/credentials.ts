@@ -6,6 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { checkServerIdentity, createSecureContext, type PeerCertificate } from 'node:tls';
 
@@ -58,7 +59,7 @@ function certNames(cert: PeerCertificate): string[] {
  * match the address dialled, and name the node.
  * @throws RangeError when a file cannot be read.
  */
-export function channelCredentials(security: ControllerSecurity, nodeName: string): grpc.ChannelCredentials {
+export function channelCredentials(security: ControllerSecurity, nodeName: string, agentHost: string): grpc.ChannelCredentials {
   if (security.kind === 'insecure') return grpc.credentials.createInsecure();
   const { tls } = security;
   const context = createSecureContext({
@@ -68,15 +69,25 @@ export function channelCredentials(security: ControllerSecurity, nodeName: strin
     minVersion: 'TLSv1.3',
   });
   return grpc.credentials.createFromSecureContext(context, {
-    checkServerIdentity: (host, cert) => {
-      const wrongAddress = checkServerIdentity(host, cert);
-      if (wrongAddress) return wrongAddress;
+    // grpc-js hands us the node name (see `agentChannelOptions`); the address dialled is checked here too.
+    checkServerIdentity: (_host, cert) => {
       if (!certNames(cert).includes(nodeName)) {
-        return new Error(`Cannot trust agent at ${host}: its certificate names ${certNames(cert).join(', ') || 'nobody'}, not node "${nodeName}"`);
+        return new Error(`Cannot trust agent at ${agentHost}: its certificate names ${certNames(cert).join(', ') || 'nobody'}, not node "${nodeName}"`);
       }
+      const ips = (cert.subjectaltname ?? '').split(',').map((s) => s.trim()).filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
+      const addressOk = isIP(agentHost) !== 0 ? ips.includes(agentHost) : checkServerIdentity(agentHost, cert) === undefined;
+      if (!addressOk) return new Error(`Cannot trust agent "${nodeName}": its certificate does not carry the address ${agentHost}`);
       return undefined;
     },
   });
+}
+
+/**
+ * Channel options for an agent: under mTLS the TLS server name is the node's name (an IP address is not a valid SNI
+ * name), which is also what the certificate check above is handed.
+ */
+export function agentChannelOptions(security: ControllerSecurity, nodeName: string): grpc.ChannelOptions {
+  return security.kind === 'mtls' ? { 'grpc.ssl_target_name_override': nodeName, 'grpc.default_authority': nodeName } : {};
 }
 
 /**
