@@ -28,6 +28,9 @@ async function main(): Promise<void> {
   registerAgentCommand(program);
   registerFaultCommand(program);
   registerCertsCommand(program);
+  // Set after the commands exist, so only the top level and `agent` (which sets its own) parse positionally:
+  // `agent doctor --config F` gives --config to doctor, not to the daemon.
+  program.enablePositionalOptions();
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

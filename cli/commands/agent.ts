@@ -61,7 +61,10 @@ function daemonOptions(cmd: Command): Command {
 export function registerAgentCommand(program: Command): void {
   const agent = daemonOptions(
     program.command('agent').description('run the node agent: serves gRPC commands from the controller (mTLS), publishes events to NATS'),
-  ).action(async (opts: DaemonFlags) => {
+  )
+    // `agent doctor --config F`: options after a subcommand's name are the subcommand's own.
+    .enablePositionalOptions()
+    .action(async (opts: DaemonFlags) => {
     const config = resolveAgentOptions(agentOptions(opts));
     if (!config.tls) insecureWarning('faultline agent');
     const log = pino({ name: 'agent', base: { node: config.node } });
