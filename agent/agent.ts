@@ -15,7 +15,7 @@ import { FaultVerifier } from './fault-verify';
 import { guardHandlers, MAX_REQUEST_BYTES } from './rpc-guard';
 import { ClockMapper } from './clock';
 import type { AgentConfig } from './config';
-import { reapOrphans } from './db/databases';
+import { reapOrphans } from './db/registry';
 import { EventPublisher } from './event-publisher';
 import { FaultJournal } from './fault-journal';
 import { FaultManager } from './fault-manager';

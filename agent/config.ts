@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { DB_NAMES } from './db/databases';
+import { DB_NAMES, isDbName } from './db/registry';
 import { parseCidr, type Cidr } from './target-networks';
 
 /** Fault kinds an agent's allow-list can name. `rate` is an htb limit; `netem` any delay/duplicate/reorder/corrupt. */
@@ -96,7 +96,7 @@ export const agentFileSchema = z
       .optional(),
     allow: z
       .object({
-        databases: z.array(z.enum(DB_NAMES)).optional(),
+        databases: z.array(z.string().refine(isDbName, { error: (iss) => `unknown database module (this agent knows ${DB_NAMES.join(', ')})` })).optional(),
         faults: z.array(z.enum(AGENT_FAULT_KINDS)).optional(),
         clockStrategies: z.array(z.enum(AGENT_CLOCK_STRATEGIES)).optional(),
         targets: z.array(z.string()).optional(),

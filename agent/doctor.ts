@@ -9,10 +9,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'nats';
-import { LIBFAKETIME_PATHS } from './capabilities';
 import type { AgentConfig } from './config';
-import { createDatabase, isDbName } from './db/databases';
+import { createDatabase, isDbName } from './db/registry';
 import { reachability } from './fault-verify';
+import { findLibfaketime } from './faults/clock-faketime';
 import { htbAvailable, iptablesAvailable, netemAvailable } from './faults/iptables';
 import { iptablesBackend } from './faults/iptables-backend';
 
@@ -161,7 +161,7 @@ export async function runDoctor(config: AgentConfig, opts: { controller?: string
     });
   }
   if (wants('clock') && config.allow.clockStrategies.includes('faketime')) {
-    const lib = LIBFAKETIME_PATHS.find((p) => existsSync(p));
+    const lib = findLibfaketime();
     const bin = await run('faketime', ['--version']);
     checks.push(
       lib !== undefined && bin.ok

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync, chmodSync }
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveAgentOptions, type AgentConfig } from './config';
-import { reapOrphans } from './db/databases';
+import { reapOrphans } from './db/registry';
 import { FaultJournal } from './fault-journal';
 import { FaultManager } from './fault-manager';
 

@@ -101,6 +101,16 @@ class RequestChecks {
     }
   }
 
+  /** A module's typed options from the wire: names and plain values only (the module validates their meaning). */
+  options(map: Record<string, string>, field: string): void {
+    const entries = Object.entries(map);
+    if (entries.length > 64) bad(`Cannot accept ${entries.length} ${field}: at most 64`);
+    for (const [k, v] of entries) {
+      if (!/^[a-z][a-z0-9._-]{0,63}$/.test(k)) bad(`Cannot accept ${field} name ${show(k)}: use lower-case letters, digits, ".", "_" and "-"`);
+      if (!/^[A-Za-z0-9._:,=+@-]{0,256}$/.test(v)) bad(`Cannot accept ${field} ${k}=${show(v)}: values may use letters, digits and . _ : , = + @ - only`);
+    }
+  }
+
   enumValue(value: number, enumObject: Record<string, string | number>, field: string): void {
     if (typeof enumObject[value] !== 'string') bad(`Cannot accept ${field} ${value}: unknown value`);
   }
@@ -120,6 +130,7 @@ function checkersFor(config: AgentConfig): Partial<Record<keyof IAgentService, (
         c.target(m.address, 'member address');
       }
       c.id(req.clusterToken, 'cluster token');
+      c.options(req.options ?? {}, 'db options');
       c.number(req.maxLogBytes, 'max log bytes', 0, 64 << 20);
       if (req.action === DbAction.KILL) c.fault('kill');
       if (req.action === DbAction.PAUSE) c.fault('pause');
@@ -193,6 +204,8 @@ function checkersFor(config: AgentConfig): Partial<Record<keyof IAgentService, (
       c.number(req.opTimeoutMs, 'op timeout (ms)', 0, 600_000);
       c.number(req.keyCount, 'key count', 0, 100_000);
       c.number(req.keyPeriodMs, 'key period (ms)', 0, DAY_MS);
+      c.options(req.dbOptions ?? {}, 'db options');
+      if (req.phase !== '' && req.phase !== 'main' && req.phase !== 'final') bad(`Cannot accept workload phase ${show(req.phase)}: main or final`);
       if (req.endpoint !== '') {
         const m = /^https?:\/\/([\d.]+):(\d{1,5})$/.exec(req.endpoint);
         if (!m) bad(`Cannot accept endpoint ${show(req.endpoint, 64)}: expected http://ADDRESS:PORT`);
