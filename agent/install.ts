@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { resolveAgentOptions, type AgentConfig } from './config';
+import { readAgentFile, resolveAgentOptions, type AgentConfig } from './config';
 import { reapOrphans } from './db/registry';
 import { FaultJournal } from './fault-journal';
 import { FaultManager } from './fault-manager';
@@ -26,7 +26,7 @@ export function defaultInstallPaths(root = '/'): InstallPaths {
 }
 
 /** The unit text. `cliMain` is this installation's dist/cli/main.js. Pure. */
-export function unitText(nodeBinary: string, cliMain: string, configFile: string): string {
+export function unitText(nodeBinary: string, cliMain: string, configFile: string, opts: { allowSystemClock?: boolean } = {}): string {
   for (const p of [nodeBinary, cliMain, configFile]) {
     if (!/^\/[A-Za-z0-9._/+-]+$/.test(p)) throw new RangeError(`Cannot write a unit for path "${p}": use an absolute path without spaces or quotes`);
   }
@@ -39,6 +39,8 @@ export function unitText(nodeBinary: string, cliMain: string, configFile: string
     '[Service]',
     'Type=simple',
     `ExecStart=${nodeBinary} ${cliMain} agent --config ${configFile}`,
+    // The config names the system clock strategy: the node's real clock may be shifted (dedicated VMs only).
+    ...(opts.allowSystemClock ? ['Environment=FAULTLINE_ALLOW_SYSTEM_CLOCK=1'] : []),
     // The DB members the agent starts live in its control group: stopping the service stops them too.
     'KillMode=control-group',
     'Restart=on-failure',
@@ -81,7 +83,8 @@ export async function installAgent(sourceConfig: string, paths: InstallPaths, op
   chmodSync(paths.configFile, 0o600);
   lines.push(`wrote ${paths.configFile} (node ${config.node}, listening on ${config.listenHost}:${config.listenPort}${config.tls ? ', mTLS' : ', INSECURE plaintext'})`);
   mkdirSync(dirname(paths.unitFile), { recursive: true });
-  writeFileSync(paths.unitFile, unitText(process.execPath, resolve(opts.cliMain), resolve(paths.configFile)), { mode: 0o644 });
+  const allowSystemClock = readAgentFile(sourceConfig).allow?.clockStrategies?.includes('system') === true;
+  writeFileSync(paths.unitFile, unitText(process.execPath, resolve(opts.cliMain), resolve(paths.configFile), { allowSystemClock }), { mode: 0o644 });
   lines.push(`wrote ${paths.unitFile}`);
   const verify = await run('systemd-analyze', ['verify', paths.unitFile]);
   let verified: boolean | undefined;
