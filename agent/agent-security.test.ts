@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { inNetworks, parseCidr } from './target-networks';
 import { natsAuthorizationBlock } from '../controller/nats-auth';
 import { resolveAgentOptions } from './config';
+import { parseBackend } from './faults/iptables-backend';
 
 test('parseCidr() and inNetworks() keep addresses inside the allowed networks only', () => {
   const nets = [parseCidr('10.250.24.0/24'), parseCidr('192.168.1.7')];
@@ -36,4 +37,10 @@ test('resolveAgentOptions() refuses plaintext unless --insecure, and a half-give
   assert.deepEqual(insecure.allow.targetsText, ['10.0.0.0/24']);
   const tls = resolveAgentOptions({ ...base, ca: '/c', cert: '/d', key: '/e' });
   assert.deepEqual(tls.tls?.controllerNames, ['faultline-controller']);
+});
+
+test('parseBackend() names the backend iptables -V reports', () => {
+  assert.equal(parseBackend('iptables v1.8.9 (nf_tables)'), 'nft');
+  assert.equal(parseBackend('iptables v1.8.9 (legacy)'), 'legacy');
+  assert.equal(parseBackend('iptables v1.4.21'), 'unknown');
 });

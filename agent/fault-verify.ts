@@ -53,6 +53,9 @@ export function reachability(host: string, port: number, timeoutMs = PROBE_TIMEO
 }
 
 export class FaultVerifier {
+  /** The backend `iptables` drives does not change while the agent runs: asked once. */
+  #backend: Promise<string> | undefined;
+
   constructor(
     private readonly config: AgentConfig,
     private readonly faults: FaultManager,
@@ -98,8 +101,12 @@ export class FaultVerifier {
     const loss = req.mode !== PartitionMode.DROP_ONLY ? req.loss.filter((l) => l.probability > 0) : [];
     if (drop.length === 0 && loss.length === 0) return [];
     const chains = faultChains();
-    const table = await readFilterTable();
-    const backend = await iptablesBackend();
+    this.#backend ??= iptablesBackend().then(
+      (b) => b.backend,
+      () => 'unknown',
+    );
+    const [table, backendName] = await Promise.all([readFilterTable(), this.#backend]);
+    const backend = { backend: backendName };
     const checks: FaultCheck[] = [];
     const hooked = (chain: string) => table.rules.some((r) => r.chain === 'INPUT' && (valueOf(r.tokens, '-j') === chain || valueOf(r.tokens, '-g') === chain));
     const sources = (chain: string) =>
