@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inNetworks, parseCidr } from './target-networks';
-import { natsAuthorizationBlock } from '../controller/nats-auth';
 import { resolveAgentOptions } from './config';
 import { parseBackend } from './faults/iptables-backend';
 
@@ -15,17 +14,6 @@ test('parseCidr() and inNetworks() keep addresses inside the allowed networks on
   assert.equal(inNetworks('8.8.8.8', [parseCidr('0.0.0.0/0')]), true);
   assert.throws(() => parseCidr('10.0.0.0/33'), RangeError);
   assert.throws(() => parseCidr('10.0.0/8'), RangeError);
-});
-
-test('natsAuthorizationBlock() lets each agent publish only to its own subject and read only its own inbox', () => {
-  const block = natsAuthorizationBlock([
-    { user: 'controller', password: 'a'.repeat(32) },
-    { user: 'agent-n1', password: 'b'.repeat(32), node: 'n1' },
-  ]);
-  assert.match(block, /\{ user: "controller", password: "a{32}" \}/);
-  assert.match(block, /publish: \{ allow: \["faultline\.events\.\*\.n1"\] \}, subscribe: \{ allow: \["_INBOX_n1\.>"\] \}/);
-  assert.throws(() => natsAuthorizationBlock([{ user: 'agent-"x', password: 'b'.repeat(32), node: 'n1' }]), RangeError);
-  assert.throws(() => natsAuthorizationBlock([{ user: 'agent-n1', password: 'b'.repeat(32), node: 'n1 }' }]), RangeError);
 });
 
 test('resolveAgentOptions() refuses plaintext unless --insecure, and a half-given certificate set', () => {
