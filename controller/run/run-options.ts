@@ -172,11 +172,12 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
   } else if (opts.nodes === 'lab') {
     nodes = { lab: true, prefix: opts.labPrefix ?? 'fl' };
   } else {
+    const list = parseNodeList(opts.nodes);
     if (opts.insecure !== true && opts.certs === undefined) {
       throw new UsageError('Cannot run: an explicit --nodes list needs --certs DIR (made with "faultline certs") or --insecure');
     }
     const security = opts.insecure === true ? INSECURE : certsDirSecurity(opts.certs!);
-    nodes = { lab: false, list: parseNodeList(opts.nodes), access: { security, nats: {} } };
+    nodes = { lab: false, list, access: { security, nats: {} } };
   }
   if (!nodes.lab && !natsUrl) throw new UsageError('Cannot run: --nats URL is required with an explicit --nodes list');
   if (!Number.isInteger(opts.seed ?? 0) || (opts.seed ?? 0) < 0) throw new UsageError('Cannot run: --seed must be a non-negative integer');
