@@ -3,6 +3,7 @@
  * too (then the host's firewall may not be where ours are), and the FORWARD chain's policy (a DROP there, as Docker
  * sets, silently cuts bridged traffic). Reported by Hello and `agent doctor`.
  */
+import { readFileSync } from 'node:fs';
 import { CommandFailedError, MissingToolError, parseFilterTable, runTool } from './iptables';
 
 export interface IptablesBackend {
@@ -20,11 +21,23 @@ export function parseBackend(versionLine: string): IptablesBackend['backend'] {
   return 'unknown';
 }
 
+/**
+ * Rules in the filter table of the backend we do not use. Never creates a table: asking the legacy backend for a
+ * named table would make the kernel instantiate an empty one (and iptables-nft would warn about it forever after),
+ * so legacy is asked only when /proc lists a legacy filter table, and without naming one.
+ */
 async function countRules(cmd: string, namespace?: string): Promise<number> {
   try {
-    return parseFilterTable(await runTool(cmd, ['-t', 'filter'], { namespace, timeoutMs: 5000 })).rules.length;
+    if (cmd === 'iptables-legacy-save') {
+      const names = namespace === undefined
+        ? readFileSync('/proc/net/ip_tables_names', 'utf8')
+        : await runTool('cat', ['/proc/net/ip_tables_names'], { namespace, timeoutMs: 5000 });
+      if (!names.split('\n').includes('filter')) return 0;
+    }
+    return parseFilterTable(await runTool(cmd, [], { namespace, timeoutMs: 5000 })).rules.length;
   } catch (err) {
-    if (err instanceof MissingToolError || err instanceof CommandFailedError) return 0; // that backend is absent here
+    // That backend is absent here (no binary, no legacy module: no /proc file), so it holds no rules.
+    if (err instanceof MissingToolError || err instanceof CommandFailedError || (err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
 }
