@@ -40,11 +40,19 @@ export function natsAuthorizationBlock(users: readonly NatsUser[]): string {
   return ['authorization {', '  users = [', ...lines, '  ]', '}', ''].join('\n');
 }
 
-/** Writes a nats-server config file (mode 0600) holding the authorization block. Returns its path. */
-export function writeNatsAuthConfig(dir: string, users: readonly NatsUser[]): string {
+/** The `tls { ... }` block: the server's certificate (from `faultline certs`, usage server); clients verify it with the CA. */
+export function natsTlsBlock(tls: { certFile: string; keyFile: string }): string {
+  return ['tls {', `  cert_file: ${quote(tls.certFile)}`, `  key_file: ${quote(tls.keyFile)}`, '}', ''].join('\n');
+}
+
+/**
+ * Writes a nats-server config file (mode 0600) holding the authorization block, and a TLS block when a server
+ * certificate is given (clients must then connect with TLS). Returns its path.
+ */
+export function writeNatsAuthConfig(dir: string, users: readonly NatsUser[], tls?: { certFile: string; keyFile: string }): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'auth.conf');
-  writeFileSync(file, natsAuthorizationBlock(users), { mode: 0o600 });
+  writeFileSync(file, natsAuthorizationBlock(users) + (tls ? natsTlsBlock(tls) : ''), { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;
 }

@@ -39,10 +39,17 @@ async function nodeSetup(t: Parameters<typeof tempDir>[0]) {
   const pki = join(root, 'certs');
   await initCa(pki);
   await issueCertificate(pki, { name: 'n1', addresses: ['127.0.0.1'], usage: 'agent' });
+  const natsCert = await issueCertificate(pki, { name: 'nats', addresses: ['127.0.0.1', 'localhost'], usage: 'server' }); // nats.js names a loopback server localhost
   const auth = join(root, 'nats-auth');
   const pw = passwordFile(auth, agentNatsUser('n1'));
   const port = await freePort();
-  const nats = await startNatsServer({ host: '127.0.0.1', port, dir: join(root, 'nats'), configFile: writeNatsAuthConfig(auth, [{ user: agentNatsUser('n1'), password: pw.password, node: 'n1' }]) });
+  // NATS with users and TLS: the agent authenticates and checks the server's certificate against the CA.
+  const nats = await startNatsServer({
+    host: '127.0.0.1',
+    port,
+    dir: join(root, 'nats'),
+    configFile: writeNatsAuthConfig(auth, [{ user: agentNatsUser('n1'), password: pw.password, node: 'n1' }], natsCert),
+  });
   t.after(() => nats.stop());
   const config = (extra: Record<string, unknown> = {}) => {
     const file = join(root, `agent-${Object.keys(extra).join('-') || 'base'}.yaml`);
@@ -52,7 +59,7 @@ async function nodeSetup(t: Parameters<typeof tempDir>[0]) {
         node: 'n1',
         listen: '127.0.0.1:7799',
         dataDir: join(root, 'data'),
-        nats: { url: nats.url, user: agentNatsUser('n1'), passwordFile: pw.file },
+        nats: { url: nats.url, user: agentNatsUser('n1'), passwordFile: pw.file, ca: caFiles(pki).certFile },
         tls: { ca: caFiles(pki).certFile, cert: certPair(pki, 'n1').certFile, key: certPair(pki, 'n1').keyFile },
         allow: { databases: ['etcd'], faults: ['partition', 'loss', 'kill', 'pause', 'clock'], clockStrategies: ['faketime'], targets: ['127.0.0.0/24'] },
         ...extra,
@@ -61,13 +68,13 @@ async function nodeSetup(t: Parameters<typeof tempDir>[0]) {
     );
     return file;
   };
-  return { root, config };
+  return { root, config, natsUrl: nats.url, passwordFile: pw.file };
 }
 
 test('agent doctor passes on a capable node and names a capability removed on purpose, with its fix', { timeout: 120_000 }, async (t) => {
   const skip = await labSkipReason();
   if (skip) return t.skip(skip);
-  const { root, config } = await nodeSetup(t);
+  const { root, config, natsUrl, passwordFile: pwFile } = await nodeSetup(t);
   const file = config();
   const all = await runCli(['agent', 'doctor', '--config', file, '--controller', '127.0.0.1:1'], { timeoutMs: 60_000 });
   assert.equal(all.code, 0, all.stdout + all.stderr);
@@ -75,6 +82,11 @@ test('agent doctor passes on a capable node and names a capability removed on pu
     assert.match(all.stdout, new RegExp(`^ok  {3}${name}: `, 'm'), `${name} checked:\n${all.stdout}`);
   }
   assert.match(all.stdout, /all \d+ checks passed/);
+  assert.match(all.stdout, /^ok {4}nats: nats:\/\/127\.0\.0\.1:\d+ answers \(\d+ ms\) as agent-n1$/m);
+  // Without the CA the server's certificate is not trusted; without the password the user is refused.
+  const noCa = await runCli(['agent', 'doctor', '--config', config({ nats: { url: natsUrl, user: agentNatsUser('n1'), passwordFile: pwFile } })], { timeoutMs: 60_000 });
+  assert.equal(noCa.code, 1);
+  assert.match(noCa.stdout, /^FAIL {2}nats: cannot connect/m);
 
   const noFaketime = await runCli(['agent', 'doctor', '--config', file], { env: { PATH: pathWithout(root, ['faketime']) }, timeoutMs: 60_000 });
   assert.equal(noFaketime.code, 1, noFaketime.stdout + noFaketime.stderr);
