@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { DB_NAMES, isDbName } from './db/registry';
@@ -140,9 +141,33 @@ function readSecret(path: string, what: string): string {
   }
 }
 
+/** The file paths a config file names (certificates, password, CA, data dir), for checks such as `agent install`'s. */
+export function filePathsOf(file: AgentFile): string[] {
+  return [file.dataDir, file.tls?.ca, file.tls?.cert, file.tls?.key, file.nats?.passwordFile, file.nats?.ca].filter((p): p is string => p !== undefined);
+}
+
+/** Paths in a config file are relative to the file itself. */
+function relativeToFile(file: AgentFile, configPath: string): AgentFile {
+  const at = (p: string | undefined) => (p === undefined ? undefined : resolvePath(dirname(configPath), p));
+  return {
+    ...file,
+    ...(file.dataDir !== undefined ? { dataDir: at(file.dataDir)! } : {}),
+    ...(file.tls ? { tls: { ...file.tls, ca: at(file.tls.ca)!, cert: at(file.tls.cert)!, key: at(file.tls.key)! } } : {}),
+    ...(file.nats
+      ? {
+          nats: {
+            ...file.nats,
+            ...(file.nats.passwordFile !== undefined ? { passwordFile: at(file.nats.passwordFile)! } : {}),
+            ...(file.nats.ca !== undefined ? { ca: at(file.nats.ca)! } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
 /** @throws RangeError with a one-line message when an option is invalid. */
 export function resolveAgentOptions(opts: AgentOptions): AgentConfig {
-  const file = opts.config !== undefined ? readAgentFile(opts.config) : {};
+  const file = opts.config !== undefined ? relativeToFile(readAgentFile(opts.config), opts.config) : {};
   const fail = (msg: string): never => {
     throw new RangeError(`Cannot start agent: ${msg}`);
   };

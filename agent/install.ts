@@ -7,9 +7,9 @@
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { readAgentFile, resolveAgentOptions, type AgentConfig } from './config';
+import { filePathsOf, readAgentFile, resolveAgentOptions, type AgentConfig } from './config';
 import { reapOrphans } from './db/registry';
 import { FaultJournal } from './fault-journal';
 import { FaultManager } from './fault-manager';
@@ -77,6 +77,9 @@ export interface InstallReport {
  */
 export async function installAgent(sourceConfig: string, paths: InstallPaths, opts: { cliMain: string; enable: boolean }): Promise<InstallReport> {
   const config = resolveAgentOptions({ config: sourceConfig }); // validates, reads the password file and certificates' paths
+  // The config moves to /etc/faultline: a path relative to where it was written would point elsewhere there.
+  const relative = filePathsOf(readAgentFile(sourceConfig)).find((p) => !isAbsolute(p));
+  if (relative !== undefined) throw new RangeError(`Cannot install the agent: "${relative}" in ${sourceConfig} is relative; use absolute paths in an installed config`);
   const lines: string[] = [];
   mkdirSync(dirname(paths.configFile), { recursive: true, mode: 0o700 });
   if (resolve(sourceConfig) !== resolve(paths.configFile)) copyFileSync(sourceConfig, paths.configFile);
