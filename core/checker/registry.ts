@@ -118,7 +118,8 @@ function invariant(name: InvariantCheckerName, description: string): Checker {
         // Per key: anomalies summed over the keys.
         for (const k of Object.values(r.keys)) for (const [a, n] of Object.entries(invariantAnomalies(name, k.results[name]!))) anomalies[a] = (anomalies[a] ?? 0) + n;
         const summary = r.results[name]!;
-        fields = { keyCount: summary.keyCount, invalidKeys: summary.invalidKeys, unknownKeys: summary.unknownKeys, keys: Object.fromEntries(Object.entries(r.keys).map(([k, c]) => [k, c.results[name]])) };
+        const keys = Object.fromEntries(Object.entries(r.keys).map(([k, c]) => [k, c.results[name]]));
+        fields = { keyCount: summary.keyCount, invalidKeys: summary.invalidKeys, unknownKeys: summary.unknownKeys, ...keyTotals(Object.values(keys)), keys };
       } else {
         const one = (r as ComposedResult).results[name]!;
         anomalies = invariantAnomalies(name, one);
@@ -128,6 +129,25 @@ function invariant(name: InvariantCheckerName, description: string): Checker {
       return { verdict, files: [] };
     },
   };
+}
+
+/**
+ * Over all keys of a keyed invariant result: each `...Count` and `...Amount` summed and the `lost` elements (a
+ * sample per key; elements are unique across keys) together, so `checks.set-full.lostCount` and `.lost`, or
+ * `checks.counter.lostAmount`, say what was lost without a walk per key.
+ */
+function keyTotals(perKey: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const lost: unknown[] = [];
+  for (const k of perKey) {
+    if (k === null || typeof k !== 'object') continue;
+    for (const [field, v] of Object.entries(k as Record<string, unknown>)) {
+      if ((field.endsWith('Count') || field.endsWith('Amount')) && typeof v === 'number') out[field] = ((out[field] as number | undefined) ?? 0) + v;
+      if (field === 'lost' && Array.isArray(v)) lost.push(...(v as unknown[]));
+    }
+  }
+  if ('lostCount' in out) out['lost'] = lost;
+  return out;
 }
 
 function elle(model: (typeof TXN_MODELS)[number]): Checker {
