@@ -39,13 +39,18 @@ export const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: 'agent',
-    description: 'run the node agent: serves gRPC commands from the controller, publishes events to NATS',
+    description: 'run the node agent: serves gRPC commands from the controller (mTLS), publishes events to NATS',
     register: (p) => (require('./commands/agent') as typeof import('./commands/agent')).registerAgentCommand(p),
   },
   {
     name: 'fault',
     description: 'apply, list and heal faults by hand (against the lab by default)',
     register: (p) => (require('./commands/fault') as typeof import('./commands/fault')).registerFaultCommand(p),
+  },
+  {
+    name: 'certs',
+    description: 'make the CA and the agent and controller certificates for mutual TLS',
+    register: (p) => (require('./commands/certs') as typeof import('./commands/certs')).registerCertsCommand(p),
   },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -64,6 +69,9 @@ export function buildProgram(wanted?: string): Command {
     // Listed for the top-level help only; it never runs, since its name was not the one asked for.
     else program.command(c.name).description(c.description).allowUnknownOption().helpOption(false);
   }
+  // Set after the commands exist, so only the top level and `agent` (which sets its own) parse positionally:
+  // `agent doctor --config F` gives --config to doctor, not to the daemon.
+  program.enablePositionalOptions();
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
