@@ -102,7 +102,10 @@ const cpuNow = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-/** Median wall and CPU time of 3 checks (parse excluded, no evidence). CPU time is what a shared machine distorts least. */
+/**
+ * Median wall and CPU time of 3 checks (parse excluded, no evidence). CPU time counts every thread of the process
+ * (V8's parallel GC too), so it can exceed wall time on an idle machine; on a loaded one, wall time grows instead.
+ */
 function checkOnlyMs(ops: Op[], model: ModelName, independent: boolean): { ms: number; cpuMs: number; valid: unknown } {
   const times: number[] = [];
   const cpu: number[] = [];
