@@ -1,7 +1,6 @@
 import { CommanderError } from 'commander';
 import { HistoryFormatError, UsageError } from '../core/errors';
-import { CertificateError } from '../controller/certs/cert-authority';
-import { AgentRequestError, AgentUnavailableError, NodePreconditionError } from '../controller/errors';
+import { AgentRequestError, AgentUnavailableError, CertificateError, NodePreconditionError } from '../controller/errors';
 import { EXIT } from './exit-codes';
 
 /** Errors that are the user's or the environment's to fix: one line, no stack trace, exit 254. */

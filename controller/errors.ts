@@ -29,3 +29,8 @@ export class AgentRequestError extends Error {
 export class NodePreconditionError extends Error {
   override readonly name = 'NodePreconditionError';
 }
+
+/** A certificate that cannot be made, read or trusted (a user's files or options): exit 254. */
+export class CertificateError extends Error {
+  override readonly name = 'CertificateError';
+}

@@ -5,6 +5,7 @@
  * config file we write, never through a shell. Every file is written with mode 0600.
  */
 import { execFile } from 'node:child_process';
+import { CertificateError } from '../errors';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,9 +27,7 @@ export interface CaFiles extends CertPair {
 /** Validity of an issued certificate: days from now, or an explicit window (tests make expired ones). */
 export type Validity = { days: number } | { notBefore: Date; notAfter: Date };
 
-export class CertificateError extends Error {
-  override readonly name = 'CertificateError';
-}
+export { CertificateError } from '../errors';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const DNS_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
