@@ -105,7 +105,7 @@ export class EventPublisher {
     this.#maxBatchEvents = opts.maxBatchEvents ?? 1000;
     this.#maxBatchBytes = opts.maxBatchBytes ?? 512 * 1024;
     this.#resendAfterMs = opts.resendAfterMs ?? 5000;
-    this.#js = nc.jetstream({ timeout: 5000 });
+    this.#js = nc.jetstream({ timeout: 3000 });
     const acks = nc.subscribe(writtenAckSubject('*', node));
     this.#acks = acks;
     this.#ackLoop = (async () => {

@@ -48,6 +48,7 @@ export class HistoryCollector {
   readonly #fetchBatch: number;
   received = 0;
   duplicates = 0;
+  #receivedAtCheck = -1;
   /** How many times the stream or the run's consumer had to be made again. */
   recreated = 0;
 
@@ -172,14 +173,30 @@ export class HistoryCollector {
     }
   }
 
+  /**
+   * Makes the stream and the run's consumer again when they are gone, and restarts the pull when the consumer holds
+   * messages but none arrived since the last check (a pull left on a server that died, or on a consumer leader that
+   * lost its place in an election, is not failed by the client, it just never delivers).
+   */
   async #recreateIfMissing(): Promise<void> {
+    const receivedBefore = this.#receivedAtCheck;
+    this.#receivedAtCheck = this.received + this.duplicates;
     try {
       const jsm = await this.nc.jetstreamManager({ timeout: 5000 });
-      const missing = await jsm.consumers.info(EVENT_STREAM, this.#durable!.name).then(
-        () => false,
-        (err: unknown) => /not found/i.test(String((err as Error).message)),
+      const info = await jsm.consumers.info(EVENT_STREAM, this.#durable!.name).then(
+        (i) => i,
+        (err: unknown) => {
+          if (/not found/i.test(String((err as Error).message))) return undefined;
+          throw err;
+        },
       );
-      if (!missing) return;
+      if (info) {
+        if (info.num_pending > 0 && this.#receivedAtCheck === receivedBefore) {
+          this.log.warn({ pending: info.num_pending }, 'no events arrived while the consumer holds some; pulling anew');
+          this.#stopFetch?.();
+        }
+        return;
+      }
       await this.#ensure();
       this.recreated++;
       this.log.warn({ runId: this.runId }, 'the event stream or the run\'s consumer was gone; made it again');
