@@ -1,12 +1,11 @@
 import { headers, type JetStreamClient, type NatsConnection, type Subscription } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Event } from '../proto/gen/events';
+import { BATCH_HEADER, batchMessageId, decodeEvent, encodeBatch, encodeEvent, eventSubject, writtenAckSubject, type EventRecord } from '../events/contract';
 import type { ClockMapper } from './clock';
 import { RunSpool } from './spool';
-import { BATCH_HEADER, eventSubject, writtenAckSubject } from '../core/events/subjects';
 
-export { eventSubject, writtenAckSubject, BATCH_HEADER } from '../core/events/subjects';
+export { eventSubject, writtenAckSubject, BATCH_HEADER } from '../events/contract';
 
 export interface EventInput {
   runId: string;
@@ -122,10 +121,10 @@ export class EventPublisher {
   }
 
   /** Timestamps, sequences and spools one event, and queues it for publishing. Returns the event as recorded. */
-  publish(input: EventInput): Event {
+  publish(input: EventInput): EventRecord {
     const run = this.#run(input.runId);
     const t = this.clock.map();
-    const ev: Event = {
+    const ev: EventRecord = {
       runId: input.runId,
       node: this.node,
       seq: run.lastSeq + 1,
@@ -139,7 +138,7 @@ export class EventPublisher {
       uncertaintyNanos: t.uncertaintyNanos,
       agentMonoNanos: t.agentMonoNanos,
     };
-    const data = Event.toBinary(ev);
+    const data = encodeEvent(ev);
     run.spool.append(data); // on disk before it leaves: nothing is lost if we crash now
     run.lastSeq = ev.seq;
     run.records.push(data);
@@ -211,7 +210,7 @@ export class EventPublisher {
       const run = this.#run(runId);
       const records = run.spool.readAll();
       // Records carry their sequence numbers; the base file matters only for an empty spool.
-      const base = records.length > 0 ? Event.fromBinary(records[0]!).seq - 1 : run.spool.readBase();
+      const base = records.length > 0 ? decodeEvent(records[0]!).seq - 1 : run.spool.readBase();
       const written = Math.max(run.spool.readAcked(), base);
       run.lastSeq = Math.max(base + records.length, written);
       run.written = run.stored = run.batchedUpTo = run.recordsBase = written;
@@ -266,18 +265,11 @@ export class EventPublisher {
     return undefined;
   }
 
-  /** The batch's wire form: each event's encoding framed as field 1 of an `EventBatch`. */
+  /** The batch's wire form, from the spooled encodings. */
   #encode(run: RunState, batch: Batch): Uint8Array {
-    const parts: Uint8Array[] = [];
-    let size = 0;
     // Events the controller already wrote are left out (a batch cut before an acknowledgement it straddles).
-    for (let seq = Math.max(batch.from, run.recordsBase + 1); seq <= batch.to; seq++) {
-      const r = run.records[seq - run.recordsBase - 1]!;
-      const frame = frameHeader(r.length);
-      parts.push(frame, r);
-      size += frame.length + r.length;
-    }
-    return Buffer.concat(parts, size);
+    const first = Math.max(batch.from, run.recordsBase + 1);
+    return encodeBatch(run.records.slice(first - run.recordsBase - 1, batch.to - run.recordsBase));
   }
 
   async #send(batch: Batch): Promise<void> {
@@ -290,7 +282,7 @@ export class EventPublisher {
     h.set(BATCH_HEADER, String(batch.to - batch.from + 1));
     try {
       await this.#js.publish(eventSubject(batch.runId, this.node), batch.data, {
-        msgID: `${batch.runId}.${this.node}.${batch.from}-${batch.to}`,
+        msgID: batchMessageId(batch.runId, this.node, batch.from, batch.to),
         headers: h,
       });
       this.#failing = false;
@@ -360,16 +352,4 @@ export class EventPublisher {
     }
     this.#pump();
   }
-}
-
-/** Tag of field 1 (length-delimited) and the varint length: how `EventBatch.events` frames each event. */
-function frameHeader(len: number): Uint8Array {
-  const out = [0x0a];
-  let n = len;
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Uint8Array.from(out);
 }

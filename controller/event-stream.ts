@@ -1,3 +1,4 @@
+import { ALL_EVENTS_SUBJECT, runEventsSubject } from '../events/contract';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
 import type { Logger } from 'pino';
 
@@ -27,7 +28,7 @@ export async function ensureEventStream(nc: NatsConnection, log?: Logger): Promi
   } catch {
     const config: Partial<StreamConfig> & { name: string } = {
       name: EVENT_STREAM,
-      subjects: ['faultline.events.>'],
+      subjects: [ALL_EVENTS_SUBJECT],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       duplicate_window: 10 * 60 * 1e9,
@@ -54,7 +55,7 @@ export async function ensureRunConsumer(jsm: JetStreamManager, runId: string): P
   } catch {
     await jsm.consumers.add(EVENT_STREAM, {
       durable_name: durable,
-      filter_subject: `faultline.events.${runId}.>`,
+      filter_subject: runEventsSubject(runId),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       max_ack_pending: 10_000,

@@ -3,9 +3,8 @@ import { closeSync, createReadStream, fstatSync, fsync, ftruncateSync, openSync,
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { BATCH_HEADER, writtenAckSubject } from '../core/events/subjects';
 import type { SequenceGap } from '../core/history/completeness';
-import { Event, EventBatch } from '../proto/gen/events';
+import { BATCH_HEADER, decodeMessage, eventToJsonLine, writtenAckSubject, type EventRecord, type RawEvent } from '../events/contract';
 import { CONTROLLER_NODE } from './controller-events';
 import { EVENT_STREAM, ensureEventStream, ensureRunConsumer } from './event-stream';
 import { SequenceTracker } from './sequence-tracker';
@@ -208,9 +207,9 @@ export class HistoryCollector {
   }
 
   #take(m: JsMsg): void {
-    let events: Event[];
+    let events: EventRecord[];
     try {
-      events = m.headers?.has(BATCH_HEADER) ? EventBatch.fromBinary(m.data).events : [Event.fromBinary(m.data)];
+      events = decodeMessage(m.data, m.headers?.has(BATCH_HEADER) === true);
     } catch (err) {
       this.log.error({ err, subject: m.subject }, 'undecodable event; skipping');
       m.term();
@@ -219,7 +218,7 @@ export class HistoryCollector {
     let lines = '';
     for (const ev of events) {
       if (this.tracker.add(ev.node, ev.seq)) {
-        lines += `${JSON.stringify(Event.toJson(ev, { emitDefaultValues: true }))}\n`;
+        lines += `${eventToJsonLine(ev)}\n`;
         this.received++;
       } else {
         this.duplicates++;
@@ -265,18 +264,5 @@ export class HistoryCollector {
   }
 }
 
-/** Events as written in the raw file (protobuf JSON names). */
-export interface RawEvent {
-  runId: string;
-  node: string;
-  seq: string | number;
-  process: string | number;
-  type: string;
-  f: string;
-  key: string;
-  valueJson: string;
-  error: string;
-  timeNanos: string | number;
-  uncertaintyNanos: string | number;
-  agentMonoNanos: string | number;
-}
+/** Events as written in the raw file (the codec's JSON form). */
+export type { RawEvent } from '../events/contract';
