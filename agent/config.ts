@@ -26,7 +26,7 @@ export interface AgentConfig {
 const schema = z.object({
   node: z.string().regex(/^[A-Za-z0-9_-]+$/, 'node names may use letters, digits, "-" and "_"'),
   listen: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT, e.g. 10.250.87.11:7701'),
-  nats: z.string().regex(/^nats:\/\/\S+$/, 'expected a nats:// URL'),
+  nats: z.string().regex(/^nats:\/\/[^,\s]+(,nats:\/\/[^,\s]+)*$/, 'expected a nats:// URL, or a comma-separated list of them (a cluster)'),
   dataDir: z.string().min(1),
   insecure: z.boolean().optional(),
   leaseMs: z.number().int().min(500).optional(),

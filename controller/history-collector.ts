@@ -20,7 +20,10 @@ export interface CollectorOptions {
 
 /** Repeat every agent's written watermark this often even when it did not move (an agent that restarted needs it). */
 const REPEAT_ACKS_MS = 1000;
-const CHECK_CONSUMER_MS = 2000;
+const CHECK_CONSUMER_MS = 1000;
+/** Pauses between two messages at least this long are stalls (logged at info; from WARN_STALL_MS at warn). */
+const STALL_MS = 500;
+const WARN_STALL_MS = 2000;
 
 /**
  * Consumes one run's events from JetStream as they arrive and appends them, decoded, to a raw events file (one
@@ -48,6 +51,12 @@ export class HistoryCollector {
   received = 0;
   duplicates = 0;
   #receivedAtCheck = -1;
+  #lastTakeMs = 0;
+  /**
+   * The longest time, of at least 500 ms, between two messages (a NATS failover, or the agents idle: the workload's
+   * rate tells which).
+   */
+  longestStallMs = 0;
   /** How many times the stream or the run's consumer had to be made again. */
   recreated = 0;
 
@@ -207,6 +216,14 @@ export class HistoryCollector {
   }
 
   #take(m: JsMsg): void {
+    const now = Date.now();
+    if (this.#lastTakeMs > 0 && now - this.#lastTakeMs >= STALL_MS) {
+      const stallMs = now - this.#lastTakeMs;
+      this.longestStallMs = Math.max(this.longestStallMs, stallMs);
+      if (stallMs >= WARN_STALL_MS) this.log.warn({ stallMs }, 'events flow again after a stall');
+      else this.log.info({ stallMs }, 'events flow again after a stall');
+    }
+    this.#lastTakeMs = now;
     let events: EventRecord[];
     try {
       events = decodeMessage(m.data, m.headers?.has(BATCH_HEADER) === true);
@@ -228,7 +245,7 @@ export class HistoryCollector {
     this.#unacked.push(m);
   }
 
-  /** Syncs every `syncIntervalMs`; about every 2 s also checks that the run's consumer still exists. */
+  /** Syncs every `syncIntervalMs`; about every second also checks that the run's consumer still exists. */
   async #syncEvery(): Promise<void> {
     let lastCheck = Date.now();
     while (!this.#stopped) {

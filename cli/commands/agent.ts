@@ -10,7 +10,7 @@ export function registerAgentCommand(program: Command): void {
     .description('run the node agent: serves gRPC commands from the controller, publishes events to NATS')
     .requiredOption('--node <name>', 'this node\'s name, e.g. n1')
     .requiredOption('--listen <host:port>', 'address to serve gRPC on (bound to this address only)')
-    .requiredOption('--nats <url>', 'NATS server URL, e.g. nats://10.250.87.1:4222')
+    .requiredOption('--nats <url>', 'NATS server URL, e.g. nats://10.250.87.1:4222, or a cluster\'s URLs separated by commas')
     .requiredOption('--data-dir <dir>', 'where the agent keeps DB data, its fault journal and event spool')
     .option('--insecure', 'serve plaintext gRPC (required until mTLS lands)')
     .option('--lease <ms>', 'heal everything when the controller stops renewing for this long', (v) => Number(v), 10_000)

@@ -28,7 +28,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--clock-strategy <s>', 'clock faults: faketime (DB under libfaketime; not etcd) | system (node clock; dedicated VMs only)', 'faketime')
     .option('--nodes <spec>', '"lab", or NAME=HOST:PORT,... of running agents', 'lab')
     .option('--lab-prefix <name>', 'which lab, with --nodes lab', 'fl')
-    .option('--nats <url>', 'NATS server (default: the lab\'s)')
+    .option('--nats <url>', 'NATS server, or a cluster as nats://a:4222,nats://b:4222,nats://c:4222 (default: the lab\'s)')
     .option('--read-consistency <c>', 'linearizable | serializable', 'linearizable')
     .option('--seed <n>', 'random seed (default: random, recorded in plan.json)', num)
     .option('--store <dir>', 'where run folders go', 'store')

@@ -103,7 +103,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     }
     await checkInstalled(clients, config.db);
     try {
-      nc = await connect({ servers: natsUrl, name: 'faultline-controller', maxReconnectAttempts: -1, timeout: 5000 });
+      nc = await connect({ servers: natsUrl.split(','), name: 'faultline-controller', maxReconnectAttempts: -1, timeout: 5000 });
     } catch (err) {
       throw new NodePreconditionError(`Cannot connect to NATS at ${natsUrl}: ${(err as Error).message}`);
     }
@@ -191,6 +191,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     const gaps = await collector.waitFor(expected, 30_000);
     for (const node of unprovable) gaps.push({ node, from: expected[node]! + 1, to: Number.MAX_SAFE_INTEGER });
     await collector.stop();
+    log.info({ longestStallMs: collector.longestStallMs, duplicates: collector.duplicates, recreated: collector.recreated }, 'event pipeline');
     await collector.deleteConsumer().catch((err: unknown) => log.warn({ err }, 'could not delete the run\'s consumer'));
     collector = undefined;
 
