@@ -59,6 +59,12 @@ test('faultline rejects an unknown command or option with exit 254', async () =>
   assert.match(opt.stderr, /unknown option/);
 });
 
+test('faultline lab up refuses a bad --nats-cluster size, --nats with --nats-cluster, and a malformed --nats list, in one line, exit 254', async () => {
+  assertOneLineError(await runCli(['lab', 'up', '--prefix', 'flpx', '--nats-cluster', '2']), /^faultline: Cannot bring the lab up: --nats-cluster must be 3 or 5$/);
+  assertOneLineError(await runCli(['lab', 'up', '--prefix', 'flpx', '--nats-cluster', '3', '--nats', 'nats://127.0.0.1:4222']), /not both$/);
+  assertOneLineError(await runCli(['lab', 'up', '--prefix', 'flpx', '--nats', 'nats://127.0.0.1:4222,http://x']), /is not a nats:\/\/ URL or a comma-separated list of them$/);
+});
+
 test('faultline run names an unreachable agent in one line, exit 254', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const res = await runCli(['run', '--nodes', `n1=127.0.0.1:${port}`, '--nats', 'nats://127.0.0.1:1', '--time-limit', '5'], { timeoutMs: 60_000 });
