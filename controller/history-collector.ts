@@ -50,6 +50,8 @@ export class HistoryCollector {
   readonly #fetchBatch: number;
   received = 0;
   duplicates = 0;
+  /** What is on disk so far: client events by type and by node, and the controller's nemesis invokes by `f`. */
+  readonly counts = { invoke: 0, ok: 0, fail: 0, info: 0, byNode: {} as Record<string, number>, nemesis: {} as Record<string, number> };
   #receivedAtCheck = -1;
   #lastTakeMs = 0;
   /**
@@ -139,7 +141,7 @@ export class HistoryCollector {
       if (at > size) break; // the last line has no newline: torn by a crash mid-write
       try {
         const ev = JSON.parse(line) as RawEvent;
-        this.tracker.add(ev.node, Number(ev.seq));
+        if (this.tracker.add(ev.node, Number(ev.seq))) this.#count(ev.node, ev.type, ev.f);
         this.received++;
         good = at;
       } catch (err) {
@@ -237,6 +239,7 @@ export class HistoryCollector {
       if (this.tracker.add(ev.node, ev.seq)) {
         lines += `${eventToJsonLine(ev)}\n`;
         this.received++;
+        this.#count(ev.node, ev.type, ev.f);
       } else {
         this.duplicates++;
       }
@@ -246,6 +249,16 @@ export class HistoryCollector {
   }
 
   /** Syncs every `syncIntervalMs`; about every second also checks that the run's consumer still exists. */
+  #count(node: string, type: string, f: string): void {
+    const c = this.counts;
+    c.byNode[node] = (c.byNode[node] ?? 0) + 1;
+    if (node === CONTROLLER_NODE) {
+      if (type === 'invoke') c.nemesis[f] = (c.nemesis[f] ?? 0) + 1;
+    } else if (type === 'invoke' || type === 'ok' || type === 'fail' || type === 'info') {
+      c[type]++;
+    }
+  }
+
   async #syncEvery(): Promise<void> {
     let lastCheck = Date.now();
     while (!this.#stopped) {

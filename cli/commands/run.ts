@@ -36,7 +36,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--op-timeout <ms>', 'client operation timeout; a timed-out op is recorded as info', num, 1500)
     .option('--keys <n>', 'independent keys in use at a time', num, 5)
     .option('--key-period <s>', 'seconds before the workload moves on to fresh keys (bounds each key\'s history)', num, 5)
-    .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300);
+    .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300)
+    .option('--summary-interval <s>', 'every this many seconds, log a summary of the run so far and append it to summaries.jsonl', num, 60);
 }
 
 /** `run --help`'s tail: what the registries hold. */
