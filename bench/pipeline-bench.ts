@@ -6,7 +6,8 @@
  * the last event in the file), then reads the file back for lost events and gaps, then measures in the same run the
  * raw JetStream publish rate of one Node client (async, 1,000 in flight) for comparison. Prints figures; asserts
  * nothing. Options: --agents 5 --events-per-agent 100000 --raw-messages 50000 --nats URL[,URL...] (an existing
- * server or cluster; default: start one on loopback).
+ * server or cluster; default: start one on loopback), --nats-cluster 3 (start a loopback JetStream cluster; the
+ * stream then has 3 replicas), --kill-leader-after S (with --nats-cluster: SIGKILL the stream's leader S seconds in).
  */
 import { connect, type NatsConnection, type PubAck } from 'nats';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,9 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { EVENT_STREAM } from '../controller/event-stream';
 import { HistoryCollector } from '../controller/history-collector';
+import { clusterUrl, startNatsCluster, type NatsMember } from '../controller/nats-cluster';
 import { freePort, startNatsServer, type NatsServerHandle } from '../controller/nats-server';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { checkRawFile, spawnSyntheticAgent, stopSyntheticAgent, watchProgress, type SyntheticAgent } from './pipeline-harness';
 
 const RAW_STREAM = 'FAULTLINE_BENCH_RAW';
@@ -48,6 +51,8 @@ async function main(): Promise<void> {
       'events-per-agent': { type: 'string', default: '100000' },
       'raw-messages': { type: 'string', default: '50000' },
       nats: { type: 'string' },
+      'nats-cluster': { type: 'string' },
+      'kill-leader-after': { type: 'string' },
       keep: { type: 'boolean', default: false },
     },
   });
@@ -56,11 +61,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-pipeline-bench-'));
   const log = pino({ level: 'warn' }, pino.destination(2));
   let server: NatsServerHandle | undefined;
+  let members: NatsMember[] = [];
   let nc: NatsConnection | undefined;
   const spawned: SyntheticAgent[] = [];
   try {
     let natsUrl = values.nats;
-    if (!natsUrl) {
+    if (!natsUrl && values['nats-cluster']) {
+      members = await startNatsCluster({ host: '127.0.0.1', size: Number(values['nats-cluster']), dir: join(dir, 'nats') });
+      natsUrl = clusterUrl(members);
+    } else if (!natsUrl) {
       server = await startNatsServer({ host: '127.0.0.1', port: await freePort('127.0.0.1'), dir: join(dir, 'nats') });
       natsUrl = server.url;
     }
@@ -77,6 +86,17 @@ async function main(): Promise<void> {
     const progress = watchProgress(collector);
     const started = Date.now();
     for (const a of spawned) a.go();
+    let killed = '';
+    if (values['kill-leader-after'] && members.length > 0) {
+      const jsm = await nc.jetstreamManager();
+      await sleep(Number(values['kill-leader-after']) * 1000);
+      const leader = (await jsm.streams.info(EVENT_STREAM)).cluster?.leader;
+      const victim = members.find((m) => m.name === leader);
+      if (victim?.pid) {
+        process.kill(victim.pid, 'SIGKILL');
+        killed = `; killed the stream leader ${victim.name} ${values['kill-leader-after']} s in, after ${collector.received} events`;
+      }
+    }
     const results = await Promise.all(spawned.map((a) => a.result));
     progress.stop();
     const completeAt = progress.completeAt(total) ?? Date.now();
@@ -87,7 +107,7 @@ async function main(): Promise<void> {
     const rate = Math.round(total / seconds);
     const unconfirmed = results.reduce((n, r) => n + r.unwritten, 0);
     console.log(`agents ${agents} x ${perAgent} events; ${check.events} events in events.raw.jsonl in ${seconds.toFixed(2)} s`);
-    console.log(`end to end (publish -> JetStream -> collector -> file): ${rate} events/s; longest stall ${progress.longestStallMs()} ms`);
+    console.log(`end to end (publish -> JetStream -> collector -> file): ${rate} events/s; longest stall ${progress.longestStallMs()} ms${killed}`);
     console.log(`lost ${check.lost}, gaps ${check.gaps}, duplicate lines ${check.duplicates}, events still unconfirmed in spools ${unconfirmed}`);
     console.log(`per agent: ${results.map((r) => `${r.node} published in ${r.publishMs} ms, all confirmed on disk after ${r.confirmMs} ms`).join('; ')}`);
     const jsm = await nc.jetstreamManager();
@@ -99,6 +119,14 @@ async function main(): Promise<void> {
     await Promise.all(spawned.map((a) => stopSyntheticAgent(a)));
     await nc?.drain().catch(() => undefined);
     await server?.stop();
+    for (const m of members) {
+      try {
+        if (m.pid) process.kill(m.pid, 'SIGTERM');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+    if (members.length > 0) await sleep(1000); // let them exit before their folders go
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
