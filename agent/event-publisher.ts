@@ -37,7 +37,10 @@ interface Batch {
   to: number;
   state: 'queued' | 'sending' | 'stored';
   storedAtMs: number;
-  /** The wire form, made at the first send and kept, so that a resend repeats the same message (and message id). */
+  /**
+   * The wire form while it is being sent (retries repeat the same message). Dropped once stored: a resend encodes the
+   * batch again from the records, leaving out any the controller wrote meanwhile, under the same message id.
+   */
   data?: Uint8Array;
 }
 
@@ -288,6 +291,7 @@ export class EventPublisher {
       this.#failing = false;
       batch.state = 'stored';
       batch.storedAtMs = Date.now();
+      batch.data = undefined; // the records keep the events until the controller confirms them
       this.#advanceStored(run);
     } catch (err) {
       // Not acknowledged: it stays spooled and goes back on the queue. A closing publisher gives up here; the
