@@ -14,6 +14,7 @@ fi
 declare -A pkgs=(
   [nats-server]=nats-server [etcd]=etcd-server [etcdctl]=etcd-client [iptables]=iptables
   [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler
+  [redis-server]=redis-server [redis-sentinel]=redis-sentinel
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do

@@ -9,7 +9,7 @@ import { summarizeVerdict } from '../verdict-summary';
 export function registerResumeCommand(program: Command): void {
   program
     .command('resume <run-dir>')
-    .description('finish a run whose controller died: with --finish, drain what JetStream and the agents\' spools hold, tear the cluster down, build the history and check it')
+    .description("finish a run whose controller died: with --finish, drain what JetStream and the agents' spools hold, tear the cluster down, build the history and check it")
     .option('--finish', 'finish the run offline (required: reattaching to a live run to continue it is not built yet)')
     .option('--nats <url>', 'NATS server or cluster (nats://a,nats://b,nats://c) instead of the one in plan.json')
     .option('--drain-timeout <s>', 'seconds to wait for every event up to each agent\'s last sequence number', (v) => Number(v), 90)
