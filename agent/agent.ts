@@ -42,7 +42,7 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
   for (const orphan of reapOrphans(config.dataDir)) log.warn(orphan, 'killed a DB member left by a previous agent');
 
   const nc = await connect({
-    servers: config.natsUrl,
+    servers: config.natsUrl.split(','), // one server, or a cluster's servers
     name: `faultline-agent-${config.node}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

@@ -176,7 +176,7 @@ export function resolveAgentOptions(opts: AgentOptions): AgentConfig {
   const listen = opts.listen ?? file.listen ?? fail('--listen (or "listen" in the config file) is required');
   if (!/^[^:\s]+:\d{1,5}$/.test(listen)) fail('--listen expected HOST:PORT, e.g. 10.250.87.11:7701');
   const natsUrl = opts.nats ?? file.nats?.url ?? fail('--nats (or "nats.url" in the config file) is required');
-  if (!/^(nats|tls):\/\/\S+$/.test(natsUrl)) fail('--nats expected a nats:// URL');
+  if (!/^(nats|tls):\/\/[^,\s]+(,(nats|tls):\/\/[^,\s]+)*$/.test(natsUrl)) fail('--nats expected a nats:// URL, or a comma-separated list of them (a cluster)');
   const dataDir = opts.dataDir ?? file.dataDir ?? fail('--data-dir (or "dataDir" in the config file) is required');
   const insecure = opts.insecure === true || file.insecure === true;
   const leaseMs = opts.leaseMs ?? file.leaseMs ?? 10_000;

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -34,4 +34,21 @@ test('RunSpool.compact() empties the spool and sequence numbers carry on after i
   assert.equal(again.readBase(), 3);
   assert.deepEqual(again.readAll().map((r) => [...r]), [[4]]);
   assert.equal(again.readAcked(), 3);
+});
+
+test('RunSpool.rewrite() keeps the unacknowledged tail; a crash before the swap leaves the old spool whole', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const s = new RunSpool(dir, 'r3');
+  for (const b of [1, 2, 3, 4]) s.append(new Uint8Array([b]));
+  s.rewrite([new Uint8Array([3]), new Uint8Array([4])], 2);
+  s.append(new Uint8Array([5]));
+  const again = new RunSpool(dir, 'r3');
+  assert.equal(again.readBase(), 2);
+  assert.deepEqual(again.readAll().map((r) => [...r]), [[3], [4], [5]]);
+  // The base file moves before the rename: a crash in between leaves the old records, whose own sequence
+  // numbers (inside each event) say where they start.
+  writeFileSync(`${again.spoolPath}.tmp`, Buffer.from([0, 0, 0, 1, 9]));
+  writeFileSync(again.basePath, '4\n');
+  assert.deepEqual(new RunSpool(dir, 'r3').readAll().map((r) => [...r]), [[3], [4], [5]]);
 });

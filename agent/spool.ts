@@ -1,19 +1,22 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * An append-only on-disk spool of encoded events for one run, with the watermark of what JetStream has
- * acknowledged. An event is written here before it is published, so an agent that dies before the ack
- * resends it after restart (JetStream drops the duplicate by its message id).
- * Layout: `<dir>/<runId>.spool` holds records `[u32 length][bytes]`, the first one with sequence number
- * `base + 1`; `<dir>/<runId>.base` holds `base` (0 when absent); `<dir>/<runId>.acked` holds the highest sequence
- * number up to which everything is acknowledged. `compact()` drops acknowledged records so a long soak run does
- * not fill the disk; sequence numbers carry on from where they were.
+ * An append-only on-disk spool of encoded events for one run, with the watermark up to which the controller has
+ * written every event to its own disk (the end-to-end acknowledgement). An event is written here before it is
+ * published and stays until that acknowledgement, so an agent that dies, or a NATS server that loses what it had
+ * acknowledged, costs nothing: the agent resends (JetStream drops a duplicate by its message id, the controller by
+ * its sequence number).
+ * Layout: `<dir>/<runId>.spool` holds records `[u32 length][bytes]` in sequence order; `<dir>/<runId>.base` holds
+ * the sequence number before the first record when the spool was last rewritten (0 when absent); `<dir>/<runId>.acked`
+ * holds the highest sequence number up to which everything is on the controller's disk. `rewrite()` drops written
+ * records so a long soak run does not fill the disk; sequence numbers carry on from where they were.
  */
 export class RunSpool {
   readonly spoolPath: string;
   readonly ackedPath: string;
   readonly basePath: string;
+  #fd: number | undefined;
 
   constructor(
     dir: string,
@@ -33,15 +36,18 @@ export class RunSpool {
       .map((f) => f.slice(0, -'.spool'.length));
   }
 
+  /** Appends one record with a single write on a file kept open (a record is on disk, in the page cache, on return). */
   append(record: Uint8Array): void {
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(record.length);
-    appendFileSync(this.spoolPath, Buffer.concat([header, record]));
+    const buf = Buffer.allocUnsafe(4 + record.length);
+    buf.writeUInt32BE(record.length, 0);
+    buf.set(record, 4);
+    this.#fd ??= openSync(this.spoolPath, 'a');
+    writeSync(this.#fd, buf);
   }
 
   /**
-   * All records in order (record i has sequence number base + i + 1). A torn last record (crash or full disk
-   * mid-write) is cut off the file, so that the next append starts at a record boundary.
+   * All records in order. A torn last record (crash or full disk mid-write) is cut off the file, so that the next
+   * append starts at a record boundary.
    */
   readAll(): Uint8Array[] {
     if (!existsSync(this.spoolPath)) return [];
@@ -62,23 +68,46 @@ export class RunSpool {
     return readNumber(this.ackedPath);
   }
 
-  /** Sequence number of the record before the first one in the spool file. */
+  /**
+   * Sequence number before the first record as of the last rewrite. Only meaningful for an empty spool: records
+   * carry their own sequence numbers, which win (a crash between the two steps of `rewrite()` leaves this ahead).
+   */
   readBase(): number {
     return readNumber(this.basePath);
   }
 
-  /** Atomically records the acknowledged watermark. */
+  /** Atomically records the end-to-end acknowledged watermark. */
   writeAcked(seq: number): void {
     writeNumber(this.ackedPath, seq);
   }
 
   /**
-   * Drops the records up to `acked`, which must be every record in the spool. The file is emptied before the base
-   * moves: a crash in between leaves an empty spool, and `lastSeq` is then recovered from the acked watermark.
+   * Replaces the spool with `records` (the ones not yet acknowledged; the first has sequence number `base + 1`).
+   * The base moves first and the file is then swapped by a rename, so a crash leaves either the old spool or the
+   * new one, never a mix.
    */
+  rewrite(records: readonly Uint8Array[], base: number): void {
+    this.close();
+    const tmp = `${this.spoolPath}.tmp`;
+    const parts: Buffer[] = [];
+    for (const r of records) {
+      const header = Buffer.allocUnsafe(4);
+      header.writeUInt32BE(r.length, 0);
+      parts.push(header, Buffer.from(r.buffer, r.byteOffset, r.length));
+    }
+    writeFileSync(tmp, Buffer.concat(parts));
+    writeNumber(this.basePath, base);
+    renameSync(tmp, this.spoolPath);
+  }
+
+  /** Drops every record: all of them, up to `acked`, are acknowledged. */
   compact(acked: number): void {
-    writeFileSync(this.spoolPath, Buffer.alloc(0));
-    writeNumber(this.basePath, acked);
+    this.rewrite([], acked);
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 }
 

@@ -28,6 +28,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     register: (p) => (require('./commands/run') as typeof import('./commands/run')).registerRunCommand(p),
   },
   {
+    name: 'resume',
+    description: "finish a run whose controller died: with --finish, drain what JetStream and the agents' spools hold, tear the cluster down, build the history and check it",
+    register: (p) => (require('./commands/resume') as typeof import('./commands/resume')).registerResumeCommand(p),
+  },
+  {
     name: 'check',
     description: 'check stored histories (history.jsonl, Jepsen/Knossos EDN, history.txt, Porcupine etcd/kv; files or folders) for linearizability, for transactional anomalies with --model list-append|rw-register, or against invariants with --checker',
     register: (p) => (require('./commands/check') as typeof import('./commands/check')).registerCheckCommand(p),

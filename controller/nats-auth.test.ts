@@ -8,7 +8,7 @@ test('natsAuthorizationBlock() lets each agent publish only to its own subject a
     { user: 'agent-n1', password: 'b'.repeat(32), node: 'n1' },
   ]);
   assert.match(block, /\{ user: "controller", password: "a{32}" \}/);
-  assert.match(block, /publish: \{ allow: \["faultline\.events\.\*\.n1"\] \}, subscribe: \{ allow: \["_INBOX_n1\.>"\] \}/);
+  assert.match(block, /publish: \{ allow: \["faultline\.events\.\*\.n1"\] \}, subscribe: \{ allow: \["_INBOX_n1\.>", "faultline\.acks\.\*\.n1"\] \}/);
   assert.throws(() => natsAuthorizationBlock([{ user: 'agent-"x', password: 'b'.repeat(32), node: 'n1' }]), RangeError);
   assert.throws(() => natsAuthorizationBlock([{ user: 'agent-n1', password: 'b'.repeat(32), node: 'n1 }' }]), RangeError);
 });

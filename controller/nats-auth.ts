@@ -1,7 +1,7 @@
 /**
  * NATS authentication and authorization for a run's event pipeline: the server config block with one user per
  * agent, each allowed to publish only to its own event subject (`faultline.events.<run>.<node>`) and to receive
- * only its own replies (`_INBOX_<node>.>`, the inbox prefix our agents use), and one controller user that may do
+ * only its own replies (`_INBOX_<node>.>`, the inbox prefix our agents use) and the controller's "on disk up to seq S" acknowledgements for it (`faultline.acks.<run>.<node>`), and one controller user that may do
  * everything (create streams, consume). A client without credentials is refused by the server.
  */
 import { randomBytes } from 'node:crypto';
@@ -35,7 +35,7 @@ export function natsAuthorizationBlock(users: readonly NatsUser[]): string {
     u.node === undefined
       ? `    { user: ${quote(u.user)}, password: ${quote(u.password)} }`
       : `    { user: ${quote(u.user)}, password: ${quote(u.password)}, permissions: { ` +
-        `publish: { allow: [${quote(`faultline.events.*.${u.node}`)}] }, subscribe: { allow: [${quote(`_INBOX_${u.node}.>`)}] } } }`,
+        `publish: { allow: [${quote(`faultline.events.*.${u.node}`)}] }, subscribe: { allow: [${quote(`_INBOX_${u.node}.>`)}, ${quote(`faultline.acks.*.${u.node}`)}] } } }`,
   );
   return ['authorization {', '  users = [', ...lines, '  ]', '}', ''].join('\n');
 }

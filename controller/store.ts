@@ -17,6 +17,13 @@ export class RunStore {
     symlinkSync(relative(resolve(storeRoot), this.dir), latest);
   }
 
+  /** An existing run folder (a run being finished or resumed), as it is: no new folder, `latest` left alone. */
+  static open(dir: string): RunStore {
+    const store = Object.create(RunStore.prototype) as { dir: string };
+    store.dir = resolve(dir);
+    return store as RunStore;
+  }
+
   path(name: string): string {
     return join(this.dir, name);
   }

@@ -41,7 +41,7 @@ function daemonOptions(cmd: Command): Command {
     .option('--config <file>', 'agent config (YAML or JSON): these settings plus the allow-list; flags override it')
     .option('--node <name>', 'this node\'s name, e.g. n1')
     .option('--listen <host:port>', 'address to serve gRPC on (bound to this address only)')
-    .option('--nats <url>', 'NATS server URL, e.g. nats://10.250.87.1:4222')
+    .option('--nats <url>', "NATS server URL, e.g. nats://10.250.87.1:4222, or a cluster's URLs separated by commas")
     .option('--data-dir <dir>', 'where the agent keeps DB data, its fault journal and event spool')
     .option('--ca <file>', 'CA certificate callers must be signed by (mTLS)')
     .option('--cert <file>', 'this agent\'s certificate (faultline certs issue --node ...)')

@@ -32,7 +32,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--certs <dir>', 'with a --nodes list: folder with ca.crt, controller.crt, controller.key (faultline certs)')
     .option('--insecure', 'with a --nodes list: plaintext gRPC to agents started with --insecure')
     .option('--lab-prefix <name>', 'which lab, with --nodes lab', 'fl')
-    .option('--nats <url>', 'NATS server (default: the lab\'s)')
+    .option('--nats <url>', 'NATS server, or a cluster as nats://a:4222,nats://b:4222,nats://c:4222 (default: the lab\'s)')
     .option('--read-consistency <c>', 'linearizable | serializable', 'linearizable')
     .option('--seed <n>', 'random seed (default: random, recorded in plan.json)', num)
     .option('--store <dir>', 'where run folders go', 'store')
@@ -40,7 +40,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--op-timeout <ms>', 'client operation timeout; a timed-out op is recorded as info', num, 1500)
     .option('--keys <n>', 'independent keys in use at a time', num, 5)
     .option('--key-period <s>', 'seconds before the workload moves on to fresh keys (bounds each key\'s history)', num, 5)
-    .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300);
+    .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300)
+    .option('--summary-interval <s>', 'every this many seconds, log a summary of the run so far and append it to summaries.jsonl', num, 60);
 }
 
 /** `run --help`'s tail: what the registries hold. */

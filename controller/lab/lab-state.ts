@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NatsMember } from '../nats-cluster';
 
 /** Where faultline keeps lab state, agent data and logs. */
 export function faultlineHome(): string {
@@ -20,7 +21,8 @@ export interface LabAgentState {
 
 export interface LabState {
   prefix: string;
-  nats: { url: string; pid?: number; external: boolean };
+  /** `cluster`: the members of a JetStream cluster the lab started (`url` then lists them all). */
+  nats: { url: string; pid?: number; external: boolean; cluster?: NatsMember[] };
   agents: LabAgentState[];
 }
 

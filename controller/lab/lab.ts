@@ -3,6 +3,8 @@ import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { UsageError } from '../../core/errors';
+import { clusterUrl, planNatsCluster, startNatsMember, waitForJetStream, type NatsMember } from '../nats-cluster';
 import { canConnect, freePort, startNatsServer } from '../nats-server';
 import { ensureLabCertificates, ensureLabNatsAuth, writeLabAgentConfig } from './lab-access';
 import { isOurProcess, terminate } from './lab-process';
@@ -15,14 +17,17 @@ const CLI_MAIN = resolve(__dirname, '../../cli/main.js');
 export interface LabUpOptions {
   nodes: number;
   prefix?: string;
-  /** Use this NATS server instead of starting one (must be reachable from the namespaces). */
+  /** Use this NATS server, or cluster (`nats://a,nats://b,nats://c`), instead of starting one (reachable from the namespaces). */
   natsUrl?: string;
+  /** Start a JetStream cluster of this many nats-servers (3) instead of one; the event stream is then replicated 3 times. */
+  natsCluster?: number;
 }
 
 /** What `lab status --json` prints (a contract: extend, never rename). */
 export interface LabStatus {
   nodes: { name: string; namespace: string; address: string; agent: { address: string; pid: number | null } }[];
-  nats: { url: string | null };
+  /** `url`: one URL, or a cluster's URLs separated by commas; `servers`: a cluster's members (lab clusters only). */
+  nats: { url: string | null; servers?: { name: string; url: string; pid: number | null }[] };
 }
 
 function agentMarks(name: string): string[] {
@@ -46,6 +51,13 @@ export async function labUp(opts: LabUpOptions, log: Logger): Promise<LabState> 
   let nats: LabState['nats'];
   if (opts.natsUrl) {
     nats = { url: opts.natsUrl, external: true };
+  } else if ((opts.natsCluster ?? 0) > 1 || (opts.natsCluster === undefined && previous?.nats.cluster && !previous.nats.external)) {
+    // `lab up` again without the flag keeps the lab's cluster (and restarts its stopped members).
+    const size = opts.natsCluster ?? previous!.nats.cluster!.length;
+    if (previous && !previous.nats.external && !previous.nats.cluster && isOurProcess(previous.nats.pid, ['nats-server'])) {
+      throw new UsageError(`Cannot bring the lab up with --nats-cluster ${size}: lab "${prefix}" runs a single NATS server; "faultline lab down --prefix ${prefix}" first`);
+    }
+    nats = await labNatsCluster(size, net.hostAddress, join(dir, 'nats'), previous, log);
   } else if (previous && !previous.nats.external && isOurProcess(previous.nats.pid, ['nats-server'])) {
     nats = previous.nats;
   } else {
@@ -109,6 +121,7 @@ export async function labDown(prefix: string | undefined, log: Logger): Promise<
   if (state) {
     await Promise.all(state.agents.map((a) => terminate(a.pid, agentMarks(a.name), 20_000)));
     if (!state.nats.external && state.nats.pid !== undefined) await terminate(state.nats.pid, ['nats-server'], 5000);
+    if (!state.nats.external) await Promise.all((state.nats.cluster ?? []).map((m) => terminate(m.pid!, ['nats-server', m.configPath], 5000)));
   }
   await destroyLabNetwork(p); // kills whatever is still running inside the namespaces
   rmSync(labDir(p), { recursive: true, force: true });
@@ -129,6 +142,13 @@ export async function labStatus(prefix?: string): Promise<LabStatus> {
       agent: { address: `${n.address}:${AGENT_PORT}`, pid: alive ? a.pid : null },
     };
   });
+  const cluster = state?.nats.cluster;
+  if (state && cluster && !state.nats.external) {
+    const servers = cluster.map((m) => ({ name: m.name, url: `nats://${m.host}:${m.port}`, pid: memberAlive(m) ? m.pid! : null }));
+    // A cluster serves while a majority of its servers runs (JetStream needs a quorum).
+    const serving = servers.filter((m) => m.pid !== null).length * 2 > servers.length;
+    return { nodes, nats: { url: serving ? state.nats.url : null, servers } };
+  }
   const natsAlive = state !== undefined && (state.nats.external || isOurProcess(state.nats.pid, ['nats-server']));
   return { nodes, nats: { url: natsAlive ? state.nats.url : null } };
 }
@@ -139,4 +159,25 @@ async function waitForPort(host: string, port: number, timeoutMs: number, what: 
     if (Date.now() > deadline) throw new Error(`Cannot bring the lab up: ${what} is not answering on ${host}:${port}`);
     await sleep(100);
   }
+}
+
+function memberAlive(m: NatsMember): boolean {
+  return isOurProcess(m.pid, ['nats-server', m.configPath]);
+}
+
+/**
+ * The lab's JetStream cluster: the previous one with any stopped member started again (same name, ports and data),
+ * or a new one of `size` servers on the host's bridge address.
+ */
+async function labNatsCluster(size: number, host: string, dir: string, previous: LabState | undefined, log: Logger): Promise<LabState['nats']> {
+  const old = previous && !previous.nats.external ? previous.nats.cluster : undefined;
+  const members = old && old.length === size ? old : await planNatsCluster({ host, size, dir });
+  for (const m of members) {
+    if (memberAlive(m)) continue;
+    m.pid = await startNatsMember(m, true);
+    log.info({ name: m.name, url: `nats://${m.host}:${m.port}`, pid: m.pid }, 'nats cluster member started');
+  }
+  const url = clusterUrl(members);
+  await waitForJetStream(url, size, 30_000);
+  return { url, external: false, cluster: members };
 }

@@ -51,6 +51,8 @@ export interface RunOptions {
   keys: number;
   keyPeriod: number;
   checkTimeLimit: number;
+  /** Seconds between run summaries (summaries.jsonl and the log). */
+  summaryInterval?: number;
 }
 
 /** Every field resolved: what a run executes, and what plan.json records. */
@@ -83,6 +85,7 @@ export interface RunConfig {
   keyCount: number;
   keyPeriodMs: number;
   checkTimeLimitMs: number;
+  summaryIntervalMs: number;
 }
 
 const oneOf = (flag: string, values: readonly string[]) =>
@@ -105,6 +108,7 @@ const schema = z.object({
   keys: z.number().int().min(1, { error: '--keys must be at least 1' }),
   keyPeriod: positive('--key-period'),
   checkTimeLimit: positive('--check-time-limit'),
+  summaryInterval: positive('--summary-interval').optional(),
 });
 
 /** Parses `n1=10.0.0.1:7701,n2=...` (agent address per node; the DB member listens on the same host). */
@@ -205,6 +209,7 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     keyCount: o.keys,
     keyPeriodMs: o.keyPeriod * 1000,
     checkTimeLimitMs: o.checkTimeLimit * 1000,
+    summaryIntervalMs: (opts.summaryInterval ?? 60) * 1000,
   };
 }
 

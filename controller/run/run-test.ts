@@ -18,6 +18,7 @@ import { findWorkload } from '../../core/workloads';
 import { RunStore } from '../store';
 import { Timeline } from '../timeline';
 import { checkRunHistory, type RunVerdict } from './run-check';
+import { RunSummaries } from './run-summary';
 import type { RunConfig } from './run-options';
 
 export interface RunOutcome {
@@ -76,6 +77,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   const sessions: AgentSession[] = [];
   let nc: NatsConnection | undefined;
   let collector: HistoryCollector | undefined;
+  let summaries: RunSummaries | undefined;
   let nemesis: NemesisSchedule | undefined;
   let clusterStarted = false;
   /** Agents that answered; cleanup talks only to these (an unreachable one has nothing of ours to undo). */
@@ -107,7 +109,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     }
     await checkInstalled(clients, config.db);
     try {
-      nc = await connect({ servers: natsUrl, name: 'faultline-controller', maxReconnectAttempts: -1, timeout: 5000, ...natsConnectOptions(access.nats) });
+      nc = await connect({ servers: natsUrl.split(','), name: 'faultline-controller', maxReconnectAttempts: -1, timeout: 5000, ...natsConnectOptions(access.nats) });
     } catch (err) {
       throw new NodePreconditionError(`Cannot connect to NATS at ${natsUrl}: ${(err as Error).message}`);
     }
@@ -120,6 +122,8 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     store.writeJson('plan.json', { runId, ...config, nodeSpec: config.nodes, nodes: nodes, natsUrl });
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }));
     await collector.start();
+    summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs);
+    summaries.start();
     const events = new ControllerEvents(nc, runId, timeline);
     log.info({ runId, store: store.dir }, 'run starting');
 
@@ -193,8 +197,10 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       if (s.status.state !== 'stopped' && s.status.lastSeq < seen) unprovable.push(s.node);
     }
     const gaps = await collector.waitFor(expected, 30_000);
+    summaries.stop();
     for (const node of unprovable) gaps.push({ node, from: expected[node]! + 1, to: Number.MAX_SAFE_INTEGER });
     await collector.stop();
+    log.info({ longestStallMs: collector.longestStallMs, duplicates: collector.duplicates, recreated: collector.recreated }, 'event pipeline');
     await collector.deleteConsumer().catch((err: unknown) => log.warn({ err }, 'could not delete the run\'s consumer'));
     collector = undefined;
 
@@ -217,6 +223,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     await Promise.all(reached.map((c) => c.heal().catch((err: unknown) => warn(c.node.name, err))));
     if (clusterStarted) await collectAndTeardown(reached, config.db, store, warn);
     for (const s of sessions) s.close();
+    summaries?.stop(); // a run that failed early still says how far it got
     await collector?.stop().catch((err: unknown) => warn('controller', err));
     for (const c of clients) c.close();
     await nc?.drain().catch(() => nc?.close());

@@ -65,6 +65,18 @@ export interface Event {
      */
     agentMonoNanos: number; // raw monotonic clock of the publisher
 }
+/**
+ * Several events of one publisher in one NATS message (header "Faultline-Batch"), in sequence order. Its wire
+ * form is the events' own encodings, each framed as field 1, so an agent batches spooled bytes without re-encoding.
+ *
+ * @generated from protobuf message faultline.v1.EventBatch
+ */
+export interface EventBatch {
+    /**
+     * @generated from protobuf field: repeated faultline.v1.Event events = 1
+     */
+    events: Event[];
+}
 // @generated message type with reflection information, may provide speed optimized methods
 class Event$Type extends MessageType<Event> {
     constructor() {
@@ -200,3 +212,50 @@ class Event$Type extends MessageType<Event> {
  * @generated MessageType for protobuf message faultline.v1.Event
  */
 export const Event = new Event$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class EventBatch$Type extends MessageType<EventBatch> {
+    constructor() {
+        super("faultline.v1.EventBatch", [
+            { no: 1, name: "events", kind: "message", repeat: 2 /*RepeatType.UNPACKED*/, T: () => Event }
+        ]);
+    }
+    create(value?: PartialMessage<EventBatch>): EventBatch {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.events = [];
+        if (value !== undefined)
+            reflectionMergePartial<EventBatch>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: EventBatch): EventBatch {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* repeated faultline.v1.Event events */ 1:
+                    message.events.push(Event.internalBinaryRead(reader, reader.uint32(), options));
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: EventBatch, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* repeated faultline.v1.Event events = 1; */
+        for (let i = 0; i < message.events.length; i++)
+            Event.internalBinaryWrite(message.events[i], writer.tag(1, WireType.LengthDelimited).fork(), options).join();
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.EventBatch
+ */
+export const EventBatch = new EventBatch$Type();

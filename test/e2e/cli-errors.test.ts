@@ -59,6 +59,22 @@ test('faultline rejects an unknown command or option with exit 254', async () =>
   assert.match(opt.stderr, /unknown option/);
 });
 
+test('faultline lab up refuses a bad --nats-cluster size, --nats with --nats-cluster, and a malformed --nats list, in one line, exit 254', async () => {
+  assertOneLineError(await runCli(['lab', 'up', '--prefix', 'flpx', '--nats-cluster', '2']), /^faultline: Cannot bring the lab up: --nats-cluster must be 3 or 5$/);
+  assertOneLineError(await runCli(['lab', 'up', '--prefix', 'flpx', '--nats-cluster', '3', '--nats', 'nats://127.0.0.1:4222']), /not both$/);
+  assertOneLineError(await runCli(['lab', 'up', '--prefix', 'flpx', '--nats', 'nats://127.0.0.1:4222,http://x']), /is not a nats:\/\/ URL or a comma-separated list of them$/);
+});
+
+test('faultline resume needs --finish and a run folder, in one line, exit 254', async (tc) => {
+  const t = lifo(tc);
+  assertOneLineError(await runCli(['resume', '/nonexistent-run']), /^faultline: Cannot resume "\/nonexistent-run": continuing a run under a new controller is not built yet; .*--finish/);
+  assertOneLineError(await runCli(['resume', '/nonexistent-run', '--finish']), /^faultline: Cannot finish "\/nonexistent-run": it has no plan.json/);
+  const done = tempDir(t, 'finished-run-');
+  writeFileSync(join(done, 'plan.json'), '{}');
+  writeFileSync(join(done, 'results.json'), '{}');
+  assertOneLineError(await runCli(['resume', done, '--finish']), /the run is finished already/);
+});
+
 test('faultline run names an unreachable agent in one line, exit 254', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const res = await runCli(['run', '--nodes', `n1=127.0.0.1:${port}`, '--nats', 'nats://127.0.0.1:1', '--time-limit', '5', '--nemesis', 'none', '--insecure'], { timeoutMs: 60_000 });

@@ -1,0 +1,42 @@
+import { connect } from 'nats';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { spawnSyntheticAgent, stopSyntheticAgent } from '../../bench/pipeline-harness';
+import { HistoryCollector } from '../../controller/history-collector';
+import { RunSummaries, type RunSummary } from '../../controller/run/run-summary';
+import { lifo } from '../support/cleanup';
+import { startNats, tempDir } from '../support/processes';
+
+test('RunSummaries appends a summary every interval to summaries.jsonl, counting what is on disk, and a last one at stop', { timeout: 60_000 }, async (tc) => {
+  const t = lifo(tc);
+  const dir = tempDir(t, 'summary-');
+  const nats = await startNats(t);
+  const nc = await connect({ servers: nats.url });
+  t.after(() => nc.close());
+  const runId = `summary${Date.now()}`;
+  const collector = new HistoryCollector(nc, runId, join(dir, 'events.raw.jsonl'), pino({ level: 'silent' }));
+  await collector.start();
+  t.after(() => collector.stop());
+  const summaries = new RunSummaries(collector, join(dir, 'summaries.jsonl'), pino({ level: 'silent' }), 300);
+  summaries.start();
+  t.after(() => summaries.stop());
+  const agent = spawnSyntheticAgent({ natsUrl: nats.url, node: 'n1', runId, events: 3000, spoolDir: join(dir, 'spool'), ratePerS: 3000 });
+  t.after(() => stopSyntheticAgent(agent));
+  await agent.ready;
+  agent.go();
+  assert.equal((await agent.result).unwritten, 0);
+  await sleep(400);
+  const last = summaries.stop()!;
+  const written = readFileSync(join(dir, 'summaries.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunSummary);
+  assert.ok(written.length >= 3, `several periodic summaries and the last one (${written.length})`);
+  assert.deepEqual(written.at(-1), last);
+  // The synthetic workload publishes invoke/ok pairs: 1500 of each.
+  assert.deepEqual(last.events, { invoke: 1500, ok: 1500, fail: 0, info: 0 });
+  assert.deepEqual(last.nodes, { n1: { events: 3000, contiguous: 3000 } });
+  assert.ok(last.rssBytes > 0 && last.opsPerS.run > 0);
+  assert.ok(written.some((s) => s.events.ok > 0 && s.events.ok < 1500), 'a summary taken mid-run shows the run so far');
+});
