@@ -30,7 +30,7 @@ export interface LinearizableOptions {
   evidence?: boolean;
   /** Search every key even after one is found invalid (default: stop, as Porcupine does). */
   exhaustive?: boolean;
-  /** Stop minimising evidence after this many milliseconds (default 2,000, and at most 50 ms + 4× the failing key's search time). */
+  /** Stop minimising evidence after this many milliseconds (default: 2,000, and at most 50 ms + 4× the failing key's search time). */
   evidenceTimeLimitMs?: number;
 }
 
@@ -280,7 +280,8 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
   if (first && opts.evidence !== false) {
     const { part, outcome } = first;
     // Minimising costs repeated searches: bound it by the evidence limit and by a multiple of the search's own time.
-    const evidenceDeadline = Date.now() + Math.min(opts.evidenceTimeLimitMs ?? 2000, 50 + 4 * (searchMs.get(part.key) ?? 0));
+    // An explicit limit is honoured as given; by default, at most 2 s and at most 50 ms + 4x the key's search.
+    const evidenceDeadline = Date.now() + (opts.evidenceTimeLimitMs ?? Math.min(2000, 50 + 4 * (searchMs.get(part.key) ?? 0)));
     const { idx, cut, blocked } = minimise(make, part, evidenceDeadline);
     const ev: LinearizabilityEvidence = {
       key: part.key,
