@@ -9,6 +9,7 @@ import { registerCheckCommand } from './commands/check';
 import { registerDemoCommand } from './commands/demo';
 import { registerFaultCommand } from './commands/fault';
 import { registerLabCommand } from './commands/lab';
+import { registerReportCommand } from './commands/report';
 import { registerRunCommand } from './commands/run';
 import { reportError } from './errors';
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   registerLabCommand(program);
   registerAgentCommand(program);
   registerFaultCommand(program);
+  registerReportCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
