@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunVerdict } from '../controller/run/run-check';
 
 interface PairedOpLike {
@@ -35,5 +37,6 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
     }
   }
   lines.push(`store: ${storeDir}`);
+  if (existsSync(join(storeDir, 'report.html'))) lines.push(`report: ${join(storeDir, 'report.html')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -22,6 +22,8 @@ export class HistoryCollector {
   #durable: { jsm: JetStreamManager; name: string } | undefined;
   received = 0;
   duplicates = 0;
+  /** Client events received so far, by type (for live progress). */
+  readonly counts = { invoke: 0, ok: 0, fail: 0, info: 0 };
 
   constructor(
     private readonly nc: NatsConnection,
@@ -51,6 +53,7 @@ export class HistoryCollector {
         if (this.tracker.add(ev.node, ev.seq)) {
           this.#out.write(`${JSON.stringify(Event.toJson(ev, { emitDefaultValues: true }))}\n`);
           this.received++;
+          if (Number(ev.process) >= 0 && ev.type in this.counts) this.counts[ev.type as keyof typeof this.counts]++;
         } else {
           this.duplicates++;
         }

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { RunProgress } from '../../controller/progress/run-progress';
 import { runTest, type RunOutcome } from '../../controller/run/run-test';
 import { resolveRunOptions, type RunOptions } from '../../controller/run/run-options';
 import { exitCodeFor, EXIT } from '../exit-codes';
 import { cliLogger } from '../logger';
+import { ProgressPrinter } from '../progress-printer';
+import { runJson } from '../run-json';
 import { summarizeVerdict } from '../verdict-summary';
 
 const num = (v: string) => Number(v);
@@ -30,11 +33,12 @@ export function addRunOptions(cmd: Command): Command {
     .option('--op-timeout <ms>', 'client operation timeout; a timed-out op is recorded as info', num, 1500)
     .option('--keys <n>', 'independent keys in use at a time', num, 5)
     .option('--key-period <s>', 'seconds before the workload moves on to fresh keys (bounds each key\'s history)', num, 5)
-    .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300);
+    .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300)
+    .option('--json', 'print one JSON object on stdout at the end (verdict, checks, counts, folder); progress and logs go to stderr');
 }
 
 /** Runs a test with SIGINT/SIGTERM turned into an orderly stop, prints the verdict, returns the exit code. */
-export async function runAndReport(opts: RunOptions): Promise<{ code: number; outcome: RunOutcome }> {
+export async function runAndReport(opts: RunOptions & { json?: boolean }): Promise<{ code: number; outcome: RunOutcome }> {
   const config = resolveRunOptions(opts);
   const log = cliLogger();
   const stop = new AbortController();
@@ -46,14 +50,27 @@ export async function runAndReport(opts: RunOptions): Promise<{ code: number; ou
   const onTerm = onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  // Live progress on stderr (a status line on a terminal, plain lines otherwise). The run is announced only once
+  // its nodes answered and had what it needs, so a lab that is down fails before any "running" line.
+  const progress = new RunProgress(config.timeLimitMs);
+  const printer = new ProgressPrinter(process.stderr, progress, { tty: process.stderr.isTTY === true, columns: process.stderr.columns || 120 });
+  progress.once('phase', () =>
+    printer.note(`faultline: running ${config.testName} for ${config.timeLimitMs / 1000}s, nemesis ${config.nemesis.join(',') || 'none'}, seed ${config.seed}`),
+  );
+  printer.start();
   try {
-    process.stderr.write(
-      `faultline: running ${config.testName} for ${config.timeLimitMs / 1000}s, nemesis ${config.nemesis.join(',') || 'none'}, seed ${config.seed}\n`,
-    );
-    const outcome = await runTest(config, log, stop.signal);
-    process.stdout.write(summarizeVerdict(outcome.verdict, outcome.storeDir));
+    const outcome = await runTest(config, log, stop.signal, progress);
+    printer.stop();
+    const summary = summarizeVerdict(outcome.verdict, outcome.storeDir);
+    if (opts.json) {
+      process.stderr.write(summary);
+      process.stdout.write(`${JSON.stringify(runJson(outcome))}\n`);
+    } else {
+      process.stdout.write(summary);
+    }
     return { code: outcome.interrupted ? EXIT.unknown : exitCodeFor(outcome.verdict.valid), outcome };
   } finally {
+    printer.stop();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
@@ -61,7 +78,7 @@ export async function runAndReport(opts: RunOptions): Promise<{ code: number; ou
 
 export function registerRunCommand(program: Command): void {
   addRunOptions(program.command('run').description('run one test: workload + nemesis against a real cluster, then check the history')).action(
-    async (opts: RunOptions) => {
+    async (opts: RunOptions & { json?: boolean }) => {
       process.exitCode = (await runAndReport(opts)).code;
     },
   );
