@@ -11,6 +11,7 @@ import { registerFaultCommand } from './commands/fault';
 import { registerLabCommand } from './commands/lab';
 import { registerReportCommand } from './commands/report';
 import { registerRunCommand } from './commands/run';
+import { registerServeCommand } from './commands/serve';
 import { reportError } from './errors';
 
 async function main(): Promise<void> {
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   registerAgentCommand(program);
   registerFaultCommand(program);
   registerReportCommand(program);
+  registerServeCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

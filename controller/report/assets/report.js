@@ -263,7 +263,7 @@
         ctx.fillRect(x0, AXIS, Math.max(1, x1 - x0), lanes * laneH);
         ctx.fillStyle = rgba(faultColor(f.kind), 0.85);
         ctx.fillRect(x0, AXIS - 5, Math.max(1, x1 - x0), 4);
-        if (x1 - x0 > 60) { ctx.font = '11px system-ui, sans-serif'; ctx.fillText(clip(f.kind + ' ' + f.nodes.join(','), Math.floor((x1 - x0) / 6)), x0 + 3, AXIS - 8); }
+        if (x1 - x0 > 60) { ctx.font = '11px system-ui, sans-serif'; ctx.fillText(clip(f.kind + ' ' + (f.kind === 'partition' && f.description ? f.description.split(',')[0] : f.nodes.join(',')), Math.floor((x1 - x0) / 6)), x0 + 3, AXIS - 8); }
       });
       state.faultBandsDrawn = bands;
       // Axis.
@@ -592,7 +592,11 @@
 
   // ---------------------------------------------------------------- main
   async function main() {
+    var mark = function (name) { state.timings[name] = Math.round(performance.now()); };
+    state.timings = {};
+    mark('start');
     var ops = await loadOps();
+    mark('decoded');
     state.ops = ops.cols.count;
     app.innerHTML = '';
     app.appendChild(header(ops.cols));
@@ -637,10 +641,13 @@
       timeline.el.scrollIntoView({ block: 'center' });
     };
     view.focusIndex = function (ix) { view.focusIndexes([ix]); };
+    mark('timeline-built');
     var checks = renderChecks(ops, view);
     app.replaceChild(checks, checksSec);
     timeline.resize();
+    mark('timeline-drawn');
     charts = new Charts(ops, chartsSec, function (t0, t1) { timeline.setView(t0, t1); });
+    mark('charts');
     rangeText();
     app.appendChild(renderFaults(view));
     app.appendChild(el('section', { id: 'plan' }, [el('h2', { text: 'Plan' }), el('pre', { text: meta.plan ? JSON.stringify(meta.plan, null, 2) : 'no plan.json' })]));
