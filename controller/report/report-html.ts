@@ -65,6 +65,7 @@ export function renderReportHtml(data: ReportData): string {
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<link rel="icon" href="data:,">',
     `<title>faultline report: ${escapeHtml(data.meta.title)}</title>`,
     `<style>${uplotFile('uPlot.min.css')}</style>`,
     `<style>${css}</style>`,

@@ -84,6 +84,10 @@ async function handle(store: string, req: IncomingMessage, res: ServerResponse):
     const v = url.searchParams.get(k);
     if (v) filter[k] = v;
   }
+  if (path === '/favicon.ico') {
+    res.writeHead(204);
+    return void res.end();
+  }
   if (path === '/') return send(res, 200, 'text/html; charset=utf-8', indexPage(store, filter));
   if (path === '/api/runs') return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(listRuns(store, filter))}\n`);
   if (path.startsWith('/archive/') && path.endsWith('.tar.gz')) {
@@ -160,7 +164,7 @@ function indexPage(store: string, filter: RunFilter): string {
     `<td>${esc(r.db)}</td><td>${esc(r.workload)}</td><td>${esc(r.faults.join(', ') || 'none')}</td><td>${r.ops ?? ''}</td>` +
     `<td><a class="report" href="/runs/${href(r.id)}/report.html">report</a> · <a href="/runs/${href(r.id)}/">files</a> · ` +
     `<a class="archive" href="/archive/${href(r.id)}.tar.gz">archive</a></td></tr>`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faultline runs</title><style>${STYLE}</style></head><body><main>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>faultline runs</title><style>${STYLE}</style></head><body><main>
 <h1>faultline runs</h1><div class="muted">${esc(store)} · ${runs.length} of ${all.length} runs, newest first</div>
 <form method="get" action="/">${select('verdict', VERDICTS, filter.verdict)}${select('db', dbs, filter.db)}${select('workload', workloads, filter.workload)}
 <button type="submit" id="apply">filter</button> <a href="/">clear</a></form>
@@ -177,7 +181,7 @@ function folderPage(store: string, abs: string, rel: string): string {
   const items = entries.map((e) => `<li><a href="${href(base + e.name)}${e.isDirectory() ? '/' : ''}">${esc(e.name)}${e.isDirectory() ? '/' : ''}</a></li>`);
   if (isRun && !entries.some((e) => e.name === 'report.html')) items.unshift(`<li><a href="${href(`${base}report.html`)}">report.html</a> (built from the history)</li>`);
   const runId = abs.slice(store.length + 1);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(runId || 'store')}</title><style>${STYLE}</style></head><body><main>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${esc(runId || 'store')}</title><style>${STYLE}</style></head><body><main>
 <p><a href="/">all runs</a></p><h1>${esc(runId || 'store')}</h1>${isRun ? `<p><a href="/archive/${href(runId)}.tar.gz">download as .tar.gz</a></p>` : ''}
 <ul>${items.join('')}</ul></main></body></html>`;
 }
