@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunVerdict } from '../controller/run/run-check';
+import { describeOperation } from '../core/history/describe-op';
 
 interface PairedOpLike {
   index: number;
@@ -8,6 +9,8 @@ interface PairedOpLike {
   f: string;
   type: string;
   value: unknown;
+  invokeValue?: unknown;
+  line?: number;
   node?: string;
 }
 
@@ -24,14 +27,10 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
   }
   const lin = v.checks.linearizable;
   if (lin) {
-    const ev = lin.evidence as { key?: string; failingOp?: PairedOpLike; stateAfterPrefix?: unknown } | undefined;
+    const ev = lin.evidence as { key?: string; failingOp?: PairedOpLike; stateAfterPrefix?: string } | undefined;
     if (lin.valid === false && ev?.failingOp) {
       const op = ev.failingOp;
-      lines.push(
-        `not linearizable: key ${ev.key ?? '?'}: ${op.f} by process ${op.process}${op.node ? ` on ${op.node}` : ''} (event ${op.index}) ` +
-          `${op.type === 'ok' ? `returned ${JSON.stringify(op.value)}` : `(${op.type}) with ${JSON.stringify(op.value)}`}, ` +
-          `impossible once the register held ${JSON.stringify(ev.stateAfterPrefix ?? null)}`,
-      );
+      lines.push(`not linearizable: key ${JSON.stringify(ev.key ?? '')}: cannot linearize ${describeOperation(op)}, impossible once the register held ${ev.stateAfterPrefix ?? 'nil'}`);
     } else if (lin.valid === 'unknown') {
       lines.push(`linearizability: unknown for keys ${(lin.unknownKeys ?? []).join(', ')} (search budget exhausted)`);
     }

@@ -28,6 +28,7 @@ import type { Op } from '../../core/history/operation';
 import { readHistoryFile } from '../../core/history/read-history';
 import { exitCodeFor } from '../exit-codes';
 import { reportIfIncomplete } from '../incomplete-history';
+import { whereInHistory } from '../../core/history/describe-op';
 
 export const INVARIANT_CHECKERS = ['set-full', 'counter', 'bank', 'total-queue', 'unique-ids'] as const;
 export type InvariantCheckerName = (typeof INVARIANT_CHECKERS)[number];
@@ -95,8 +96,7 @@ const some = (xs: readonly unknown[], n = 5): string => xs.slice(0, n).map((x) =
 
 /** Where event `index` came from: its line in the file when known. */
 function where(ops: readonly Op[], index: number): string {
-  const line = ops[index]?.line;
-  return line !== undefined ? `line ${line}` : `event ${index}`;
+  return whereInHistory(index, ops[index]?.line);
 }
 
 /** One line (or a few) per checker, saying what it counted and, when invalid, the first offenders. */

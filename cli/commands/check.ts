@@ -8,9 +8,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { checkHistory, MODEL_NAMES, renderEvidenceHtml, type CheckOptions, type CheckResult, type ModelName, type OpSummary } from '../../core/checker';
 import { UsageError, namingFile } from '../../core/errors';
+import { describeOperation } from '../../core/history/describe-op';
 import type { Op } from '../../core/history/operation';
 import { readHistoryFile, type HistoryFormat } from '../../core/history/read-history';
 import { EXIT, exitCodeFor } from '../exit-codes';
+import { evidenceDirFor } from '../evidence-dir';
 import { reportIfIncomplete } from '../incomplete-history';
 import { INVARIANT_CHECKERS, parseCheckerList, runInvariantCheck } from './check-invariants';
 import { runTxnCheck } from './check-txn';
@@ -25,6 +27,7 @@ interface CheckCliOptions {
   timeLimit?: string;
   consistency?: string;
   out?: string;
+  store?: string;
   init?: string;
   checker?: string;
   bankTotal?: string;
@@ -76,8 +79,7 @@ export function inferModel(format: HistoryFormat, ops: readonly Op[]): ModelName
 }
 
 function describeOp(o: OpSummary): string {
-  const v = o.type === 'ok' ? o.value : o.invokeValue;
-  return `${o.f} ${JSON.stringify(v ?? null)} by process ${o.process} (${o.line !== undefined ? `line ${o.line}` : `event ${o.index}`})`;
+  return describeOperation(o);
 }
 
 function humanVerdict(file: string, r: CheckResult, htmlPath?: string): string {
@@ -91,10 +93,10 @@ function humanVerdict(file: string, r: CheckResult, htmlPath?: string): string {
   const keyName = (k: string): string => (k === '' ? '(single object)' : JSON.stringify(k));
   const lines = [`${file}: INVALID: not linearizable (${what})${r.keyCount > 1 ? `; invalid keys: ${r.invalidKeys.map(keyName).join(', ')}` : ''}`];
   if (ev) {
-    if (ev.failingOp) lines.push(`  ${r.keyCount > 1 ? `key ${keyName(ev.key)}: ` : ''}cannot linearize ${describeOp(ev.failingOp)}`);
+    if (ev.failingOp) lines.push(`  ${r.keyCount > 1 ? `key ${keyName(ev.key)}: ` : ''}cannot linearize ${describeOp(ev.failingOp)}, impossible once the register held ${ev.stateAfterPrefix}`);
     lines.push(`  longest linearizable prefix: ${ev.longestPrefix.length} ops, leaving state ${ev.stateAfterPrefix}`);
     lines.push(`  smallest failing sub-history found (${ev.subHistory.length} ops):`);
-    for (const o of ev.subHistory.slice(0, 20)) lines.push(`    ${o.type.padEnd(4)} ${describeOp(o)}`);
+    for (const o of ev.subHistory.slice(0, 20)) lines.push(`    ${describeOp(o)}`);
     if (ev.subHistory.length > 20) lines.push(`    ... ${ev.subHistory.length - 20} more`);
   }
   if (htmlPath) lines.push(`  evidence: ${htmlPath}`);
@@ -145,7 +147,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
     throw new UsageError(`Cannot check: unknown model "${o.model}" (expected one of ${known.join(', ')})`);
   }
   if (o.model === 'list-append' || o.model === 'rw-register') {
-    return runTxnCheck(file, { model: o.model, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}) });
+    return runTxnCheck(file, { model: o.model, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...(o.store !== undefined ? { store: o.store } : {}) });
   }
   const { format, ops } = readHistoryFile(file);
   const incomplete = reportIfIncomplete(file, ops, o.json);
@@ -161,7 +163,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   if (model === undefined) {
     const inferred = inferModel(format, ops);
     if (inferred === 'list-append' || inferred === 'rw-register') {
-      return runTxnCheck(file, { model: inferred, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}) });
+      return runTxnCheck(file, { model: inferred, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...(o.store !== undefined ? { store: o.store } : {}) });
     }
     model = inferred;
   }
@@ -175,10 +177,17 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   } catch (err) {
     throw namingFile(err, file);
   }
+  if (result.valid === true && !ops.some((op) => op.process !== 'nemesis' && (op.type === 'ok' || op.type === 'fail'))) {
+    // As for a run: a history where nothing completed with a known outcome proves nothing, however vacuously valid.
+    const reason = 'nothing to check: no client operation completed with a known outcome (ok or fail)';
+    if (o.json) process.stdout.write(`${JSON.stringify({ ...result, valid: 'unknown', reason, format })}\n`);
+    else process.stdout.write(`${file}: unknown: ${reason} (${ops.length} events)\n`);
+    return EXIT.unknown;
+  }
   let htmlPath: string | undefined;
   const html = renderEvidenceHtml(result);
   if (html !== undefined) {
-    const dir = o.out ?? dirname(resolve(file));
+    const dir = o.out ?? evidenceDirFor(file, o.store);
     mkdirSync(dir, { recursive: true });
     htmlPath = join(dir, `${basename(file)}.linearizability.html`);
     writeFileSync(htmlPath, html);
@@ -206,7 +215,8 @@ export function registerCheckCommand(program: Command): void {
     .option('--checker <list>', `invariant checkers instead of a model, comma-separated: ${INVARIANT_CHECKERS.join(', ')}`)
     .option('--bank-total <n>', 'bank: the total every read must sum to (default: reads must agree with each other)')
     .option('--linearizable-set', 'set-full: an element missing from a read after it was known present and seen again later is an error too')
-    .option('--out <dir>', 'write the HTML evidence here (default: next to the file)')
+    .option('--out <dir>', 'write the evidence (HTML, Elle pictures) here')
+    .option('--store <dir>', 'without --out, evidence goes to <store>/check/<file name>/<time>/ (printed)', 'store')
     .action(async (file: string, o: CheckCliOptions) => {
       process.exitCode = await runCheck(file, o);
     });

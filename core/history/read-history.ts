@@ -50,7 +50,9 @@ export function detectHistoryFormat(text: string): HistoryFormat {
  * @throws HistoryFormatError(detail, line, file)
  */
 export function parseHistoryText(text: string, file?: string): { format: HistoryFormat; ops: Op[] } {
-  const format = detectHistoryFormat(text);
+  // A .jsonl file is JSON lines whatever its first line looks like: a broken first line must be reported as
+  // broken JSON, not as a bad EDN op map.
+  const format = file !== undefined && file.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(text);
   try {
     let ops: Op[];
     switch (format) {
@@ -68,8 +70,26 @@ export function parseHistoryText(text: string, file?: string): { format: History
     normaliseTimes(ops);
     return { format, ops };
   } catch (err) {
-    throw file !== undefined ? namingFile(err, file) : err;
+    const named = err instanceof HistoryFormatError ? readAs(err, format, text, file) : err;
+    throw file !== undefined ? namingFile(named, file) : named;
   }
+}
+
+const FORMAT_NAMES: Record<HistoryFormat, string> = {
+  jsonl: 'JSON lines',
+  edn: 'Jepsen EDN',
+  'porcupine-etcd': 'a Porcupine etcd log',
+  'porcupine-kv': 'Porcupine kv EDN',
+};
+
+/** The error with the format the file was read as named in it, and why, when that was a guess from its content. */
+function readAs(err: HistoryFormatError, format: HistoryFormat, text: string, file: string | undefined): HistoryFormatError {
+  if (err.readAs !== undefined) return err;
+  const byName = format === 'jsonl' && file?.endsWith('.jsonl') === true;
+  const first = text.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith(';'))?.trim() ?? '';
+  const hint = format === 'edn' && first.startsWith('{') && !first.startsWith('{:') ? '; JSON lines must start with {" or be named .jsonl' : '';
+  const why = byName ? 'by its .jsonl name' : `from its first line${hint}`;
+  return new HistoryFormatError(err.detail, err.line, err.file, { cause: err, readAs: `${FORMAT_NAMES[format]}, ${why}` });
 }
 
 function normaliseTimes(ops: Op[]): void {
