@@ -24,11 +24,13 @@ import { detectCapabilities } from './capabilities';
 import { MissingToolError } from './faults/iptables';
 import { monoNanos, type ClockMapper } from './clock';
 import type { Database } from './db/database';
-import { createDatabase, isDbName, DB_NAMES } from './db/databases';
+import { createDatabase, isDbName, DB_NAMES } from './db/registry';
+import { resolveDbOptions } from '../core/databases';
+import { findWorkload, WORKLOAD_NAMES } from '../core/workloads';
 import type { EventPublisher } from './event-publisher';
 import { ShapeUnavailableError, type ShapeSpec } from './faults/shape';
 import { FaultRefusedError, type ClockRequest, type FaultManager, type NetworkMode, type ProcessAction } from './fault-manager';
-import { RegisterWorkload } from './workload/register-workload';
+import { WorkloadRunner } from './workload/runner';
 import type { AgentConfig } from './config';
 
 export const AGENT_VERSION = '0.1.0';
@@ -84,7 +86,7 @@ function unary<Req, Res>(
  */
 export class AgentService {
   db: Database | undefined;
-  workload: RegisterWorkload | undefined;
+  workload: WorkloadRunner | undefined;
   #workloadRunId = '';
   #leaseTimer: NodeJS.Timeout | undefined;
   #leaseMs: number;
@@ -157,27 +159,40 @@ export class AgentService {
       }),
       startWorkload: unary(log, async (req) => {
         if (!this.clock.synced) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'Cannot start workload: no clock sync yet; open a session first');
-        if (req.workload !== 'register' || req.db !== 'etcd') {
-          throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot start workload: unsupported workload "${req.workload}" on db "${req.db}"`);
+        const db = this.db;
+        const setup = db?.setupSpec();
+        if (!db || !setup || db.name !== req.db) {
+          throw new RpcError(grpc.status.FAILED_PRECONDITION, `Cannot start workload: db "${req.db}" is not set up on this node${db ? ` (it runs ${db.name})` : ''}`);
         }
+        const workload = findWorkload(req.workload);
+        if (!workload) throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot start workload: unknown workload "${req.workload}" (this agent knows ${WORKLOAD_NAMES.join(', ')})`);
+        const openClient = db.clients[req.workload];
+        if (!openClient || !Object.hasOwn(db.clients, req.workload)) {
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot start workload: ${req.db} has no client for workload "${req.workload}" (it has ${Object.keys(db.clients).join(', ') || 'none'})`);
+        }
+        const phase = req.phase === '' || req.phase === 'main' ? 'main' : req.phase === 'final' ? 'final' : undefined;
+        if (phase === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot start workload: unknown phase "${req.phase}" (main or final)`);
+        const given = { ...req.dbOptions };
+        if (req.readConsistency && given['read-consistency'] === undefined && db.spec.options['read-consistency']) given['read-consistency'] = req.readConsistency;
+        const options = resolveDbOptions(db.spec, given);
         if (this.workload && this.workload.state === 'running') await this.workload.stop();
-        const readConsistency = req.readConsistency === 'serializable' ? 'serializable' : 'linearizable';
-        this.workload = new RegisterWorkload(
+        this.workload = new WorkloadRunner(
           {
             runId: req.runId,
-            endpoint: req.endpoint || this.db?.clientEndpoint() || '',
+            phase,
             processes: req.processes,
             concurrency: req.concurrency,
             rateHz: req.rateHz,
             seed: req.seed,
-            readConsistency,
             opTimeoutMs: req.opTimeoutMs || 1500,
-            keyCount: req.keyCount || 5,
-            keyPeriodMs: req.keyPeriodMs || 15_000,
+            generator: { keyCount: req.keyCount || 5, keyPeriodNanos: (req.keyPeriodMs || 15_000) * 1e6 },
           },
+          workload,
+          openClient,
+          { node: setup.node, address: setup.address, members: setup.members, options },
           this.publisher,
           this.clock,
-          log.child({ component: 'workload', runId: req.runId }),
+          log.child({ component: 'workload', runId: req.runId, workload: req.workload, phase }),
         );
         this.#workloadRunId = req.runId;
         this.workload.start();
@@ -281,7 +296,7 @@ export class AgentService {
     if (this.db && this.db.name !== name) {
       if (req.action === DbAction.CHECK) {
         const problem = await createDatabase(name, this.config.dataDir).installProblem();
-        return { ok: problem === undefined, message: problem ?? 'installed', pid: 0, logs: new Uint8Array(), state: problem ? 'not-installed' : 'not-set-up', primary: false, primaryKnown: false };
+        return { ok: problem === undefined, message: problem ?? 'installed', pid: 0, logs: new Uint8Array(), state: problem ? 'not-installed' : 'not-set-up', primary: false, primaryKnown: false, ready: false };
       }
       if (req.action !== DbAction.SETUP) {
         throw new RpcError(grpc.status.FAILED_PRECONDITION, `Cannot run ${DbAction[req.action] ?? req.action} on ${name}: this node runs ${this.db.name}`);
@@ -289,8 +304,8 @@ export class AgentService {
       await this.db.teardown(); // one DB member per node: setting up another one replaces it
       this.db = undefined;
     }
-    if (!this.db) this.db = createDatabase(name, this.config.dataDir);
-    const db = this.db;
+    const db = this.db ?? createDatabase(name, this.config.dataDir);
+    this.db = db;
     const reply = (message: string): DbResponse => ({
       ok: true,
       message,
@@ -299,6 +314,7 @@ export class AgentService {
       state: db.state(),
       primary: false,
       primaryKnown: false,
+      ready: false,
     });
     switch (req.action) {
       case DbAction.CHECK: {
@@ -312,8 +328,18 @@ export class AgentService {
       case DbAction.SETUP: {
         const self = req.members.find((m) => m.node === this.config.node);
         if (!self) throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot set up ${req.db}: node "${this.config.node}" is not among the members`);
-        await db.setup({ node: self.node, address: self.address, members: req.members, clusterToken: req.clusterToken });
+        let options: Record<string, string>;
+        try {
+          options = resolveDbOptions(db.spec, req.options);
+        } catch (err) {
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `Cannot set up ${req.db}: ${(err as Error).message}`);
+        }
+        await db.setup({ node: self.node, address: self.address, members: req.members, clusterToken: req.clusterToken, options });
         return reply('set up');
+      }
+      case DbAction.READY: {
+        const why = await db.notReady();
+        return { ...reply(why ?? 'ready'), ready: why === undefined };
       }
       case DbAction.START:
         await db.start();

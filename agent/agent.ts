@@ -12,7 +12,7 @@ import { agentServiceDefinition } from '../proto/gen/agent.grpc-server';
 import { AgentService } from './agent-service';
 import { ClockMapper } from './clock';
 import type { AgentConfig } from './config';
-import { reapOrphans } from './db/databases';
+import { reapOrphans } from './db/registry';
 import { EventPublisher } from './event-publisher';
 import { FaultJournal } from './fault-journal';
 import { FaultManager } from './fault-manager';

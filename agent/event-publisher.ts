@@ -1,14 +1,11 @@
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Event } from '../proto/gen/events';
+import { encodeEvent, eventMessageId, eventSubject, type EventRecord } from '../events/contract';
 import type { ClockMapper } from './clock';
 import { RunSpool } from './spool';
 
-/** Subject for one publisher's events in one run. Run ids and node names are NATS-token safe. */
-export function eventSubject(runId: string, node: string): string {
-  return `faultline.events.${runId}.${node}`;
-}
+export { eventSubject } from '../events/contract';
 
 export interface EventInput {
   runId: string;
@@ -65,10 +62,10 @@ export class EventPublisher {
   }
 
   /** Timestamps, sequences, spools and queues one event. Returns the event as recorded. */
-  publish(input: EventInput): Event {
+  publish(input: EventInput): EventRecord {
     const run = this.#run(input.runId);
     const t = this.clock.map();
-    const ev: Event = {
+    const ev: EventRecord = {
       runId: input.runId,
       node: this.node,
       seq: run.lastSeq + 1,
@@ -82,7 +79,7 @@ export class EventPublisher {
       uncertaintyNanos: t.uncertaintyNanos,
       agentMonoNanos: t.agentMonoNanos,
     };
-    const data = Event.toBinary(ev);
+    const data = encodeEvent(ev);
     run.spool.append(data); // on disk before it leaves: nothing is lost if we crash now
     run.lastSeq = ev.seq;
     this.#queue.push({ runId: input.runId, p: { seq: ev.seq, data } });
@@ -180,7 +177,7 @@ export class EventPublisher {
 
   async #send(runId: string, p: Pending): Promise<void> {
     try {
-      await this.#js.publish(eventSubject(runId, this.node), p.data, { msgID: `${runId}.${this.node}.${p.seq}` });
+      await this.#js.publish(eventSubject(runId, this.node), p.data, { msgID: eventMessageId(runId, this.node, p.seq) });
       this.#failing = false;
       this.#ack(runId, p.seq);
     } catch (err) {

@@ -14,26 +14,39 @@ interface PairedOpLike {
   node?: string;
 }
 
-/** A few lines a person reads after a run: the verdict, why, what was recorded, and where it all is. */
+const word = (v: unknown): string => (v === true ? 'VALID' : v === false ? 'INVALID' : 'UNKNOWN');
+
+/**
+ * A few lines a person reads after a run: the verdict and why, what was recorded, which faults ran, every
+ * checker's verdict with its anomalies, and where it all is.
+ */
 export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
   const lines: string[] = [];
-  const word = v.valid === true ? 'VALID' : v.valid === false ? 'INVALID' : 'UNKNOWN';
-  lines.push(`verdict: ${word}${v.reason ? ` (${v.reason})` : ''}`);
+  lines.push(`verdict: ${word(v.valid)}${v.reason ? ` (${v.reason})` : ''}`);
   if (v.stats) {
     const s = v.stats;
     lines.push(
       `history: ${s.invokes} ops from ${Object.keys(s.byNode).length} nodes (ok ${s.ok}, fail ${s.fail}, info ${s.info}, open ${s.open}), ${s.nemesisEvents} nemesis events, ${v.gaps.length} sequence gaps`,
     );
+    const faults = Object.entries(s.faults ?? {});
+    lines.push(`faults: ${faults.length > 0 ? faults.map(([k, n]) => `${k} ×${n}`).join(', ') : 'none'}`);
+    if (s.ok === 0 && s.invokes > 0) lines.push('warning: no operation completed ok: the run proves nothing about the database');
   }
-  const lin = v.checks.linearizable;
-  if (lin) {
-    const ev = lin.evidence as { key?: string; failingOp?: PairedOpLike; stateAfterPrefix?: string } | undefined;
-    if (lin.valid === false && ev?.failingOp) {
-      const op = ev.failingOp;
-      lines.push(`not linearizable: key ${JSON.stringify(ev.key ?? '')}: cannot linearize ${describeOperation(op)}, impossible once the register held ${ev.stateAfterPrefix ?? 'nil'}`);
-    } else if (lin.valid === 'unknown') {
-      lines.push(`linearizability: unknown for keys ${(lin.unknownKeys ?? []).join(', ')} (search budget exhausted)`);
+  for (const [name, c] of Object.entries(v.checks)) {
+    const anomalies = Object.entries(c.anomalies ?? {});
+    lines.push(`check ${name}: ${word(c.valid)}${anomalies.length > 0 ? `: ${anomalies.map(([a, n]) => `${a} ×${n}`).join(', ')}` : ''}`);
+    if (name === 'linearizable') {
+      const ev = c['evidence'] as { key?: string; failingOp?: PairedOpLike; stateAfterPrefix?: unknown } | undefined;
+      if (c.valid === false && ev?.failingOp) {
+        const op = ev.failingOp;
+        lines.push(`  not linearizable: key ${JSON.stringify(ev.key ?? '')}: cannot linearize ${describeOperation(op)}, impossible once the register held ${String(ev.stateAfterPrefix ?? 'nil')}`);
+      } else if (c.valid === 'unknown') {
+        lines.push(`  linearizability: unknown for keys ${((c['unknownKeys'] as string[] | undefined) ?? []).join(', ')} (search budget exhausted)`);
+      }
+      continue;
     }
+    // The checker's own lines, past its head line, when it found something or could not decide.
+    if (c.valid !== true) for (const l of (c.summary ?? []).slice(1, 8)) lines.push(`  ${l.trimStart()}`);
   }
   lines.push(`store: ${storeDir}`);
   if (existsSync(join(storeDir, 'report.html'))) lines.push(`report: ${join(storeDir, 'report.html')}`);

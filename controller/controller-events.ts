@@ -1,6 +1,6 @@
 import type { JetStreamClient, NatsConnection } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Event } from '../proto/gen/events';
+import { encodeEvent, eventMessageId, eventSubject, type EventRecord } from '../events/contract';
 import type { Timeline } from './timeline';
 
 export const CONTROLLER_NODE = 'controller';
@@ -26,7 +26,7 @@ export class ControllerEvents {
   }
 
   async nemesis(type: 'invoke' | 'ok' | 'info', f: string, value: unknown, error = ''): Promise<void> {
-    const ev: Event = {
+    const ev: EventRecord = {
       runId: this.runId,
       node: CONTROLLER_NODE,
       seq: ++this.#seq,
@@ -40,11 +40,11 @@ export class ControllerEvents {
       uncertaintyNanos: 0,
       agentMonoNanos: Number(process.hrtime.bigint()),
     };
-    const data = Event.toBinary(ev);
+    const data = encodeEvent(ev);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#js.publish(`faultline.events.${this.runId}.${CONTROLLER_NODE}`, data, {
-          msgID: `${this.runId}.${CONTROLLER_NODE}.${ev.seq}`,
+        await this.#js.publish(eventSubject(this.runId, CONTROLLER_NODE), data, {
+          msgID: eventMessageId(this.runId, CONTROLLER_NODE, ev.seq),
         });
         return;
       } catch (err) {

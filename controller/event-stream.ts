@@ -1,3 +1,4 @@
+import { ALL_EVENTS_SUBJECT, runEventsSubject } from '../events/contract';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 
 export const EVENT_STREAM = 'FAULTLINE_EVENTS';
@@ -13,7 +14,7 @@ export async function ensureEventStream(nc: NatsConnection): Promise<JetStreamMa
   } catch {
     await jsm.streams.add({
       name: EVENT_STREAM,
-      subjects: ['faultline.events.>'],
+      subjects: [ALL_EVENTS_SUBJECT],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       duplicate_window: 10 * 60 * 1e9,
@@ -32,7 +33,7 @@ export async function ensureRunConsumer(jsm: JetStreamManager, runId: string): P
   } catch {
     await jsm.consumers.add(EVENT_STREAM, {
       durable_name: durable,
-      filter_subject: `faultline.events.${runId}.>`,
+      filter_subject: runEventsSubject(runId),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       max_ack_pending: 10_000,

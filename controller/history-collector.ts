@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { SequenceGap } from '../core/history/completeness';
-import { Event } from '../proto/gen/events';
+import { decodeEvent, eventToJsonLine, type EventRecord } from '../events/contract';
 import { EVENT_STREAM, ensureEventStream, ensureRunConsumer } from './event-stream';
 import { SequenceTracker } from './sequence-tracker';
 
@@ -42,16 +42,16 @@ export class HistoryCollector {
     this.#messages = await consumer.consume({ max_messages: 2000 });
     this.#loop = (async () => {
       for await (const m of this.#messages!) {
-        let ev: Event;
+        let ev: EventRecord;
         try {
-          ev = Event.fromBinary(m.data);
+          ev = decodeEvent(m.data);
         } catch (err) {
           this.log.error({ err, subject: m.subject }, 'undecodable event; skipping');
           m.term();
           continue;
         }
         if (this.tracker.add(ev.node, ev.seq)) {
-          this.#out.write(`${JSON.stringify(Event.toJson(ev, { emitDefaultValues: true }))}\n`);
+          this.#out.write(`${eventToJsonLine(ev)}\n`);
           this.received++;
           if (Number(ev.process) >= 0 && ev.type in this.counts) this.counts[ev.type as keyof typeof this.counts]++;
         } else {
@@ -93,18 +93,5 @@ export class HistoryCollector {
   }
 }
 
-/** Events as written in the raw file (protobuf JSON names). */
-export interface RawEvent {
-  runId: string;
-  node: string;
-  seq: string | number;
-  process: string | number;
-  type: string;
-  f: string;
-  key: string;
-  valueJson: string;
-  error: string;
-  timeNanos: string | number;
-  uncertaintyNanos: string | number;
-  agentMonoNanos: string | number;
-}
+/** Events as written in the raw file (the codec's JSON form). */
+export type { RawEvent } from '../events/contract';

@@ -11,8 +11,9 @@ export class HistoryFormatError extends Error {
     readonly file?: string,
     options?: ErrorOptions & { readAs?: string },
   ) {
+    // One line, whatever the input quoted in `detail` holds.
     super(
-      `Cannot read history${file ? ` "${file}"` : ''}${options?.readAs ? ` (read as ${options.readAs})` : ''}${line !== undefined ? ` at line ${line}` : ''}: ${detail}`,
+      `Cannot read history${file ? ` "${file}"` : ''}${options?.readAs ? ` (read as ${options.readAs})` : ''}${line !== undefined ? ` at line ${line}` : ''}: ${detail.replace(/[\n\r\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1))}`,
       options,
     );
     this.readAs = options?.readAs;

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The architecture (import direction, generated code at the rpc edges, no cycles): see .dependency-cruiser.cjs.
+npm run --silent lint
 # The shared corpus of histories lies beside the repository (../shared/corpus); a clone made somewhere else
 # (git clone . /tmp/ci-check) finds it beside the repository it was cloned from.
 if [ -z "${FAULTLINE_CORPUS:-}" ] && [ ! -d ../shared/corpus ]; then

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { faketimeEnv, findLibfaketime, removeFaketimeShm } from '../faults/clock-faketime';
+import { clockprobeSpec } from '../../core/databases/clockprobe';
+import type { ClientFactory } from '../workload/client';
 import { DB_MARKER_ENV, type ClockReach, type Database, type DbSetupSpec, type DbState } from './database';
 import { ManagedProcess } from './managed-process';
 import { killStalePid, writePidFile } from './pid-file';
@@ -29,6 +31,9 @@ export class ClockProbeDatabase implements Database {
   readonly name = 'clockprobe';
   readonly peerPort = CLOCKPROBE_PORT;
   readonly commandMarker = PROGRAM_NAME;
+  readonly spec = clockprobeSpec;
+  /** No workload: the clock tests read the probe over TCP themselves. */
+  readonly clients: Readonly<Record<string, ClientFactory>> = {};
   #proc: ManagedProcess | undefined;
   #spec: DbSetupSpec | undefined;
   #lastPid: number | undefined;
@@ -112,6 +117,15 @@ export class ClockProbeDatabase implements Database {
 
   pid(): number | undefined {
     return this.#proc?.pid;
+  }
+
+  setupSpec(): DbSetupSpec | undefined {
+    return this.#spec;
+  }
+
+  async notReady(): Promise<string | undefined> {
+    await Promise.resolve();
+    return this.state() === 'running' ? undefined : `clockprobe is ${this.state()}`;
   }
 
   clientEndpoint(): string | undefined {

@@ -1,4 +1,11 @@
-/** What the agent needs from a database module: how to install-check, configure and run one member. */
+/**
+ * What the agent needs from a database module (agent/db/<name>/): how to install-check, configure and run one
+ * member, whether it is ready and primary, how a clock fault reaches it, and the clients of the workloads it
+ * supports. What the controller knows of it without running it (options, abilities, workloads) is its spec in
+ * core/databases/.
+ */
+import type { DatabaseSpec } from '../../core/databases';
+import type { ClientFactory } from '../workload/client';
 
 export interface ClusterMemberSpec {
   node: string;
@@ -10,6 +17,8 @@ export interface DbSetupSpec {
   address: string;
   members: ClusterMemberSpec[];
   clusterToken: string;
+  /** The module's options, resolved against its spec (every key present). */
+  options: Readonly<Record<string, string>>;
 }
 
 export type DbState = 'not-installed' | 'not-set-up' | 'stopped' | 'running' | 'paused';
@@ -25,6 +34,9 @@ export const DB_MARKER_ENV = 'FAULTLINE_DB';
 
 export interface Database {
   readonly name: string;
+  readonly spec: DatabaseSpec;
+  /** The client of each workload this module supports (exactly `spec.workloads`). */
+  readonly clients: Readonly<Record<string, ClientFactory>>;
   /** Returns undefined when installed, else what to install. */
   installProblem(): Promise<string | undefined>;
   setup(spec: DbSetupSpec): Promise<void>;
@@ -37,8 +49,13 @@ export interface Database {
   logs(maxBytes: number): Buffer;
   state(): DbState;
   pid(): number | undefined;
-  /** Client endpoint of this member, e.g. http://10.250.87.11:2379. */
-  clientEndpoint(): string | undefined;
+  /** The set-up member (for clients), or undefined before setup. */
+  setupSpec(): DbSetupSpec | undefined;
+  /**
+   * Whether this member serves clients the way a workload needs (etcd: a linearizable write and read through it;
+   * Redis: replication linked and its Sentinel sees every peer). Undefined when ready, else why not yet.
+   */
+  notReady(): Promise<string | undefined>;
   /** The port its peers reach it on; a heal is verified by connecting to it from every other node. */
   readonly peerPort: number;
   /** Text its command line always contains: a pid from a journal is only signalled while it still matches. */
@@ -46,6 +63,6 @@ export interface Database {
   clockReach(): ClockReach;
   /** Whether this member is the primary right now (etcd: the raft leader); undefined when the module cannot tell. */
   isPrimary(): Promise<boolean | undefined>;
-  /** Kills a member left behind by a previous agent process that crashed; returns its pid. */
+  /** Kills members left behind by a previous agent process that crashed; returns their pids. */
   reapOrphan(): number | undefined;
 }

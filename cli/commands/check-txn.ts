@@ -1,9 +1,10 @@
 /** `faultline check --model list-append|rw-register`: the transactional (Elle-class) checker. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANOMALY_DESCRIPTIONS } from '../../core/elle/anomaly';
 import { checkTxnHistory, type ElleResult } from '../../core/elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../../core/elle/consistency-models';
+import { elleExplanationText, elleSummaryLines } from '../../core/elle/summary';
+import { DEFAULT_CONSISTENCY } from '../../core/checker/registry';
 import { HistoryFormatError, UsageError, namingFile } from '../../core/errors';
 import { readHistoryFile } from '../../core/history/read-history';
 import { evidenceDirFor } from '../evidence-dir';
@@ -18,9 +19,6 @@ export interface TxnCheckOptions {
   /** Without outDir, evidence goes under this store (see evidenceDirFor). */
   store?: string;
 }
-
-/** The model checked when `--consistency` is not given (Elle's default too). */
-export const DEFAULT_CONSISTENCY: ConsistencyModel = 'strict-serializable';
 
 /**
  * Reads FILE, checks it, prints the verdict (JSON with `json`), writes evidence (SVG, explanation) into
@@ -58,7 +56,7 @@ export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<
   if (result.valid !== true || result.anomalyTypes.length > 0) {
     mkdirSync(evidenceDir, { recursive: true });
     writeFileSync(join(evidenceDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(evidenceDir, 'explanation.txt'), explanationText(result));
+    writeFileSync(join(evidenceDir, 'explanation.txt'), elleExplanationText(result));
     for (const p of pictures) writeFileSync(join(evidenceDir, p.file), p.svg);
     wrote = true;
   }
@@ -68,36 +66,7 @@ export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<
 }
 
 function summary(r: ElleResult, evidenceDir: string | undefined): string {
-  const lines: string[] = [];
-  const verdict = r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown';
-  lines.push(`${r.model} history of ${r.stats.txns} transactions (${r.stats.ok} ok, ${r.stats.fail} failed, ${r.stats.info} info) checked against ${r.consistency}: ${verdict}`);
-  for (const a of r.anomalyTypes) {
-    const e = r.anomalies[a]!;
-    lines.push(`  ${a} ×${e.count}: ${ANOMALY_DESCRIPTIONS[a]}`);
-    const first = e.examples[0];
-    if (first) for (const l of first.explanation) lines.push(`      ${l}`);
-  }
-  if (r.models.violated.length > 0) lines.push(`  violates: ${r.models.weakestViolated.join(', ')} (and every stronger model)`);
-  if (r.models.unknown.length > 0) lines.push(`  undecided: ${r.models.unknown.join(', ')}`);
-  lines.push(`  strongest models still possible: ${r.models.strongestPossible.join(', ') || 'none'}`);
-  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  const lines = elleSummaryLines(r);
   if (evidenceDir) lines.push(`  evidence: ${evidenceDir}`);
   return `${lines.join('\n')}\n`;
-}
-
-function explanationText(r: ElleResult): string {
-  const out: string[] = [];
-  for (const a of r.anomalyTypes) {
-    const e = r.anomalies[a]!;
-    out.push(`== ${a} (${e.count} found): ${ANOMALY_DESCRIPTIONS[a]}`);
-    e.examples.forEach((ex, i) => {
-      out.push(`-- example ${i + 1}${ex.picture ? ` (picture: ${ex.picture})` : ''}`);
-      out.push(...ex.explanation);
-    });
-    out.push('');
-  }
-  out.push(`Violated models: ${r.models.violated.join(', ') || 'none'}`);
-  out.push(`Undecided models: ${r.models.unknown.join(', ') || 'none'}`);
-  out.push(`Strongest models still possible: ${r.models.strongestPossible.join(', ') || 'none'}`);
-  return `${out.join('\n')}\n`;
 }

@@ -6,19 +6,16 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { checkHistory, MODEL_NAMES, renderEvidenceHtml, type CheckOptions, type CheckResult, type ModelName, type OpSummary } from '../../core/checker';
+import { checkHistory, MODEL_NAMES, renderEvidenceHtml, type CheckOptions, type CheckResult, type ModelName } from '../../core/checker';
+import { inferModel, TXN_MODELS } from '../../core/checker/infer-model';
+import { linearizableSummaryLines } from '../../core/checker/linearizable-summary';
 import { UsageError, namingFile } from '../../core/errors';
-import { describeOperation } from '../../core/history/describe-op';
-import type { Op } from '../../core/history/operation';
-import { readHistoryFile, type HistoryFormat } from '../../core/history/read-history';
+import { readHistoryFile } from '../../core/history/read-history';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { evidenceDirFor } from '../evidence-dir';
 import { reportIfIncomplete } from '../incomplete-history';
 import { INVARIANT_CHECKERS, parseCheckerList, runInvariantCheck } from './check-invariants';
 import { runTxnCheck } from './check-txn';
-
-const TXN_MODELS = ['list-append', 'rw-register'] as const;
-type TxnModel = (typeof TXN_MODELS)[number];
 
 interface CheckCliOptions {
   model?: string;
@@ -54,51 +51,10 @@ function modelFromVerdicts(file: string): { model: string; init?: unknown } | un
   return undefined;
 }
 
-/**
- * Infers the model from the format and the operations. Porcupine etcd logs: etcd-register; kv files: kv;
- * txns with append micro-ops: list-append, with r/w: rw-register, with read/write: multi-register;
- * acquire/release: mutex; add: set; enqueue/dequeue: unordered-queue (the weaker promise);
- * get/put/append: kv; read/write/cas: etcd-register for our jsonl (null = key absent), else cas-register.
- */
-export function inferModel(format: HistoryFormat, ops: readonly Op[]): ModelName | TxnModel {
-  if (format === 'porcupine-etcd') return 'etcd-register';
-  if (format === 'porcupine-kv') return 'kv';
-  const fs = new Set(ops.filter((o) => o.process !== 'nemesis').map((o) => o.f));
-  if (fs.has('txn')) {
-    const micro = new Set<string>();
-    for (const o of ops) if (o.f === 'txn' && Array.isArray(o.value)) for (const m of o.value) if (Array.isArray(m)) micro.add(String(m[0]));
-    if (micro.has('append')) return 'list-append';
-    if (micro.has('r') || micro.has('w')) return 'rw-register';
-    return 'multi-register';
-  }
-  if (fs.has('acquire') || fs.has('release')) return 'mutex';
-  if (fs.has('enqueue') || fs.has('dequeue')) return 'unordered-queue';
-  if (fs.has('add')) return 'set';
-  if (fs.has('get') || fs.has('put') || fs.has('append')) return 'kv';
-  return format === 'jsonl' ? 'etcd-register' : 'cas-register';
-}
-
-function describeOp(o: OpSummary): string {
-  return describeOperation(o);
-}
-
+/** The verdict a person reads: the file, then the checker's lines. */
 function humanVerdict(file: string, r: CheckResult, htmlPath?: string): string {
-  const what = `${r.model}, ${r.opCount} ops, ${r.keyCount} key${r.keyCount === 1 ? '' : 's'}, ${r.stats.elapsedMs} ms`;
-  if (r.valid === true) return `${file}: valid: linearizable (${what})`;
-  if (r.valid === 'unknown') {
-    const why = r.error ?? r.perKey.filter((k) => k.valid === 'unknown').map((k) => `key ${JSON.stringify(k.key)}: ${k.reason ?? 'unknown'}`).slice(0, 5).join('; ');
-    return `${file}: unknown: the check could not decide (${what}): ${why}`;
-  }
-  const ev = r.evidence;
-  const keyName = (k: string): string => (k === '' ? '(single object)' : JSON.stringify(k));
-  const lines = [`${file}: INVALID: not linearizable (${what})${r.keyCount > 1 ? `; invalid keys: ${r.invalidKeys.map(keyName).join(', ')}` : ''}`];
-  if (ev) {
-    if (ev.failingOp) lines.push(`  ${r.keyCount > 1 ? `key ${keyName(ev.key)}: ` : ''}cannot linearize ${describeOp(ev.failingOp)}, impossible once the register held ${ev.stateAfterPrefix}`);
-    lines.push(`  longest linearizable prefix: ${ev.longestPrefix.length} ops, leaving state ${ev.stateAfterPrefix}`);
-    lines.push(`  smallest failing sub-history found (${ev.subHistory.length} ops):`);
-    for (const o of ev.subHistory.slice(0, 20)) lines.push(`    ${describeOp(o)}`);
-    if (ev.subHistory.length > 20) lines.push(`    ... ${ev.subHistory.length - 20} more`);
-  }
+  const [head, ...rest] = linearizableSummaryLines(r);
+  const lines = [`${file}: ${head!}`, ...rest];
   if (htmlPath) lines.push(`  evidence: ${htmlPath}`);
   return lines.join('\n');
 }

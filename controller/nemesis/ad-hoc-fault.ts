@@ -12,20 +12,18 @@ import { parseNodeList } from '../run/run-options';
 import { AgentClient, type LinkShape, type NodeAddress } from '../rpc/agent-client';
 import { formatRate } from './durations';
 import {
-  applyGrudge,
-  applyLinkLoss,
-  applyLinkShape,
-  clockFault,
+  applyFault,
   healAll,
-  processFault,
+  isLasting,
   stateReport,
+  type Fault,
   type ClockChange,
   type ClockStrategy,
   type NodeReport,
   type ProcessFaultAction,
 } from './fault-actions';
 import { inspectHeal } from './heal-check';
-import { LeaseHolder } from './lease-holder';
+import { LeaseHolder } from '../rpc/lease-holder';
 import { findPrimaries, parseTargetSpec, selectTargets } from './node-targets';
 
 export type AdHocFault =
@@ -76,51 +74,52 @@ export async function applyAdHocFault(clients: AgentClient[], fault: AdHocFault,
     const primaries = spec.kind === 'primaries' ? await findPrimaries(clients, await dbOf(clients)) : undefined;
     return selectTargets(spec, names, rng, primaries);
   };
-  try {
-    switch (fault.kind) {
+  /** The user's fault with its targets resolved, and how it reads. */
+  const aim = async (f: AdHocFault): Promise<{ aimed: Fault; description: string }> => {
+    switch (f.kind) {
       case 'partition': {
         let grudge: Grudge;
-        if (fault.shape === 'custom') {
-          grudge = checkGrudge(fault.grudge ?? {}, names);
+        if (f.shape === 'custom') {
+          grudge = checkGrudge(f.grudge ?? {}, names);
         } else {
-          const primaries = fault.shape === 'primaries' ? await findPrimaries(clients, await dbOf(clients)) : undefined;
-          grudge = grudgeFor(fault.shape, names, {
+          const primaries = f.shape === 'primaries' ? await findPrimaries(clients, await dbOf(clients)) : undefined;
+          grudge = grudgeFor(f.shape, names, {
             rng,
-            ...(fault.target !== undefined ? { target: fault.target.split(',') } : {}),
+            ...(f.target !== undefined ? { target: f.target.split(',') } : {}),
             ...(primaries ? { primaries } : {}),
           });
         }
-        const reports = await applyGrudge(clients, grudge, id, durationMs);
-        return { id, description: `partition ${fault.shape}: ${describeGrudge(grudge)}`, nodes: names, reports, lasting: true };
+        return { aimed: { kind: 'partition', grudge }, description: `partition ${f.shape}: ${describeGrudge(grudge)}` };
       }
       case 'loss': {
-        const targets = await targetsOf(fault.target);
-        const reports = await applyLinkLoss(clients, targets, fault.percent / 100, id, durationMs);
-        return { id, description: `${fault.percent} % packet loss on the links of ${targets.join(', ')}`, nodes: names, reports, lasting: true };
+        const nodes = await targetsOf(f.target);
+        return { aimed: { kind: 'loss', nodes, probability: f.percent / 100 }, description: `${f.percent} % packet loss on the links of ${nodes.join(', ')}` };
       }
       case 'shape': {
-        const targets = await targetsOf(fault.target);
-        const reports = await applyLinkShape(clients, targets, fault.shape, id, durationMs);
-        return { id, description: `${describeShape(fault.shape)} on the links of ${targets.join(', ')}`, nodes: names, reports, lasting: true };
+        const nodes = await targetsOf(f.target);
+        return { aimed: { kind: 'shape', nodes, shape: f.shape }, description: `${describeShape(f.shape)} on the links of ${nodes.join(', ')}` };
       }
       case 'process': {
-        const targets = await targetsOf(fault.target);
-        const reports = await processFault(clients, targets, fault.action, id, durationMs);
-        const lasting = fault.action === 'kill' || fault.action === 'pause';
-        return { id, description: `${fault.action} the DB on ${targets.join(', ')}`, nodes: targets, reports, lasting };
+        const nodes = await targetsOf(f.target);
+        return { aimed: { kind: 'process', action: f.action, nodes }, description: `${f.action} the DB on ${nodes.join(', ')}` };
       }
       case 'clock': {
-        const targets = await targetsOf(fault.target);
-        const reports = await clockFault(clients, targets, fault.change, fault.strategy, id, durationMs);
+        const nodes = await targetsOf(f.target);
         const what =
-          fault.change.action === 'bump'
-            ? `bump the clock by ${fault.change.offsetMs} ms`
-            : fault.change.action === 'strobe'
-              ? `strobe the clock between ${fault.change.aMs} and ${fault.change.bMs} ms every ${fault.change.periodMs} ms`
+          f.change.action === 'bump'
+            ? `bump the clock by ${f.change.offsetMs} ms`
+            : f.change.action === 'strobe'
+              ? `strobe the clock between ${f.change.aMs} and ${f.change.bMs} ms every ${f.change.periodMs} ms`
               : 'reset the clock';
-        return { id, description: `${what} (${fault.strategy}) on ${targets.join(', ')}`, nodes: targets, reports, lasting: fault.change.action !== 'reset' };
+        return { aimed: { kind: 'clock', nodes, change: f.change, strategy: f.strategy }, description: `${what} (${f.strategy}) on ${nodes.join(', ')}` };
       }
     }
+  };
+  try {
+    const { aimed, description } = await aim(fault);
+    const reports = await applyFault(clients, aimed, id, durationMs);
+    const nodes = aimed.kind === 'process' || aimed.kind === 'clock' ? aimed.nodes : names;
+    return { id, description, nodes, reports, lasting: isLasting(aimed) };
   } catch (err) {
     // Resume/restart/reset failing leave nothing to undo; anything else may have been applied on some nodes.
     const instant = fault.kind === 'process' && !['kill', 'pause'].includes(fault.action);

@@ -3,9 +3,8 @@
  * each applies one fault on the nodes concerned and returns what every node reports afterwards (its active
  * faults, clock offset, DB pid and /proc state), so that nemesis events and the CLI show what really happened.
  */
-import type { FaultResponse, NodeFaultState } from '../../proto/gen/agent';
 import type { Grudge } from '../../core/nemesis/grudge';
-import type { AgentClient, LinkShape } from '../rpc/agent-client';
+import type { AgentClient, FaultResponse, LinkShape, NodeFaultState } from '../rpc/agent-client';
 
 export type ProcessFaultAction = 'kill' | 'pause' | 'resume' | 'restart' | 'start';
 export type ClockStrategy = 'faketime' | 'system';
@@ -117,6 +116,37 @@ export function clockFault(
 }
 
 /** Heals every fault on every node (network, pauses, offsets, killed members restarted). */
+/** One fault, aimed: what the schedule and `faultline fault` both hand to `applyFault`. */
+export type Fault =
+  | { kind: 'partition'; grudge: Grudge }
+  | { kind: 'loss'; nodes: string[]; probability: number }
+  | { kind: 'shape'; nodes: string[]; shape: LinkShape }
+  | { kind: 'process'; action: ProcessFaultAction; nodes: string[] }
+  | { kind: 'clock'; nodes: string[]; change: ClockChange; strategy: ClockStrategy };
+
+/** Applies `fault` on the agents it concerns (journaled and lease-bound there): the one switch over fault kinds. */
+export function applyFault(clients: readonly AgentClient[], fault: Fault, id: string, durationMs: number): Promise<Record<string, NodeReport>> {
+  switch (fault.kind) {
+    case 'partition':
+      return applyGrudge(clients, fault.grudge, id, durationMs);
+    case 'loss':
+      return applyLinkLoss(clients, fault.nodes, fault.probability, id, durationMs);
+    case 'shape':
+      return applyLinkShape(clients, fault.nodes, fault.shape, id, durationMs);
+    case 'process':
+      return processFault(clients, fault.nodes, fault.action, id, durationMs);
+    case 'clock':
+      return clockFault(clients, fault.nodes, fault.change, fault.strategy, id, durationMs);
+  }
+}
+
+/** Whether a fault lasts until healed (false for resume, restart, start and a clock reset: nothing to hold). */
+export function isLasting(fault: Fault): boolean {
+  if (fault.kind === 'process') return fault.action === 'kill' || fault.action === 'pause';
+  if (fault.kind === 'clock') return fault.change.action !== 'reset';
+  return true;
+}
+
 export function healAll(clients: readonly AgentClient[]): Promise<Record<string, NodeReport>> {
   return onEach(clients, (c) => c.heal(30_000));
 }

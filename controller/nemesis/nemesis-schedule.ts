@@ -11,13 +11,10 @@ import { describeGrudge, grudgeFor, type PartitionShape } from '../../core/nemes
 import type { ControllerEvents } from '../controller-events';
 import type { AgentClient, LinkShape } from '../rpc/agent-client';
 import {
-  applyGrudge,
-  applyLinkLoss,
-  applyLinkShape,
-  clockFault,
+  applyFault,
   healAll,
-  processFault,
   type ClockChange,
+  type Fault,
   type ClockStrategy,
   type NodeReport,
 } from './fault-actions';
@@ -32,7 +29,10 @@ export interface NemesisScheduleOptions {
   db: string;
   seed: number;
   partitionShape: PartitionShape;
+  /** A node to isolate, or `primary`: whichever node is primary when the fault starts. */
   partitionTarget: string | undefined;
+  /** Whom kill and pause hit (`primary`: the primary when the fault starts); undefined: Jepsen's rotation. */
+  nemesisTarget?: 'one' | 'minority' | 'majority' | 'all' | 'primary' | undefined;
   clockStrategy: ClockStrategy;
   /** The agents heal any fault of ours on their own after this long (a dead controller cannot). */
   maxFaultDurationMs: number;
@@ -143,6 +143,12 @@ export class NemesisSchedule {
     return out;
   }
 
+  /** One of the nodes that believe they are primary (seeded pick when several do), or an error: nothing to aim at. */
+  #onePrimary(primaries: readonly string[]): string {
+    if (primaries.length === 0) throw new RangeError('Cannot aim at the primary: no node says it is primary right now');
+    return primaries[this.#rng.int(primaries.length)]!;
+  }
+
   #pickTargets(kinds: TargetKind[], primaries: string[] | undefined): { target: TargetKind; nodes: string[] } {
     const names = this.clients.map((c) => c.node.name);
     const usable = primaries === undefined ? kinds.filter((k) => k !== 'primaries') : kinds;
@@ -155,16 +161,25 @@ export class NemesisSchedule {
     const names = this.clients.map((c) => c.node.name);
     switch (kind) {
       case 'partition': {
-        const primaries = this.opts.partitionShape === 'primaries' ? await findPrimaries(this.clients, this.opts.db) : undefined;
+        const byPrimary = this.opts.partitionTarget === 'primary';
+        const primaries = this.opts.partitionShape === 'primaries' || byPrimary ? await findPrimaries(this.clients, this.opts.db) : undefined;
+        // The primary is asked for when the fault starts, so the fault follows the cluster through failovers.
+        const target = byPrimary ? [this.#onePrimary(primaries!)] : this.opts.partitionTarget !== undefined ? [this.opts.partitionTarget] : undefined;
         const grudge = grudgeFor(this.opts.partitionShape, names, {
           rng: () => this.#rng.next(),
-          ...(this.opts.partitionTarget !== undefined ? { target: [this.opts.partitionTarget] } : {}),
+          ...(target ? { target } : {}),
           ...(primaries ? { primaries } : {}),
         });
-        return { shape: this.opts.partitionShape, grudge, description: describeGrudge(grudge) };
+        return { shape: this.opts.partitionShape, grudge, description: describeGrudge(grudge), ...(byPrimary ? { primary: target![0], primaries } : {}) };
       }
       case 'kill':
       case 'pause': {
+        const wanted = this.opts.nemesisTarget;
+        if (wanted === 'primary') {
+          const primaries = await findPrimaries(this.clients, this.opts.db);
+          return { target: 'primary', nodes: [this.#onePrimary(primaries)], primaries };
+        }
+        if (wanted !== undefined) return this.#pickTargets([wanted], undefined);
         const primaries = await findPrimaries(this.clients, this.opts.db).catch(() => undefined);
         return this.#pickTargets(PROCESS_TARGETS, primaries && primaries.length > 0 ? primaries : undefined);
       }
@@ -197,25 +212,30 @@ export class NemesisSchedule {
   }
 
   async #apply(kind: NemesisKind, id: string, value: Record<string, unknown>): Promise<Record<string, NodeReport>> {
-    const ms = this.opts.maxFaultDurationMs;
+    const reports = await applyFault(this.clients, this.#fault(kind, value), id, this.opts.maxFaultDurationMs);
+    if (kind === 'clock') {
+      // Every node's offset, hit or not, goes on the event.
+      for (const c of this.clients) reports[c.node.name] ??= { message: 'not targeted', clockOffsetMs: 0, db: '', dbPid: 0, dbProcessState: '', faults: [] };
+    }
+    return reports;
+  }
+
+  /** The planned fault (the invoke event's value) as the fault it applies. */
+  #fault(kind: NemesisKind, value: Record<string, unknown>): Fault {
     const nodes = (value['nodes'] as string[] | undefined) ?? [];
     switch (kind) {
       case 'partition':
-        return applyGrudge(this.clients, value['grudge'] as Record<string, string[]>, id, ms);
+        return { kind: 'partition', grudge: value['grudge'] as Record<string, string[]> };
       case 'kill':
       case 'pause':
-        return processFault(this.clients, nodes, kind, id, ms);
+        return { kind: 'process', action: kind, nodes };
       case 'loss':
-        return applyLinkLoss(this.clients, nodes, this.opts.lossProbability, id, ms);
+        return { kind: 'loss', nodes, probability: this.opts.lossProbability };
       case 'rate':
       case 'delay':
-        return applyLinkShape(this.clients, nodes, value['shape'] as LinkShape, id, ms);
-      case 'clock': {
-        const reports = await clockFault(this.clients, nodes, value['change'] as ClockChange, this.opts.clockStrategy, id, ms);
-        // Every node's offset, hit or not, goes on the event.
-        for (const c of this.clients) reports[c.node.name] ??= { message: 'not targeted', clockOffsetMs: 0, db: '', dbPid: 0, dbProcessState: '', faults: [] };
-        return reports;
-      }
+        return { kind: 'shape', nodes, shape: value['shape'] as LinkShape };
+      case 'clock':
+        return { kind: 'clock', nodes, change: value['change'] as ClockChange, strategy: this.opts.clockStrategy };
     }
   }
 }

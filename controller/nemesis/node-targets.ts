@@ -2,7 +2,6 @@
  * Which nodes a fault is aimed at, in Jepsen's vocabulary: one node, a minority, a majority, all, the primaries,
  * or named nodes. Pure except for `findPrimaries`, which asks each agent's DB module.
  */
-import { DbAction } from '../../proto/gen/agent';
 import type { AgentClient } from '../rpc/agent-client';
 
 export const TARGET_KINDS = ['one', 'minority', 'majority', 'all', 'primaries'] as const;
@@ -83,7 +82,7 @@ export function selectTargets(spec: TargetSpec, nodes: readonly string[], rng: (
  */
 export async function findPrimaries(clients: readonly AgentClient[], db: string): Promise<string[]> {
   const answers = await Promise.all(
-    clients.map(async (c) => ({ node: c.node.name, res: await c.db(DbAction.PRIMARY, db, 5000).catch(() => undefined) })),
+    clients.map(async (c) => ({ node: c.node.name, res: await c.db('primary', db, 5000).catch(() => undefined) })),
   );
   const answered = answers.filter((a) => a.res !== undefined);
   if (answered.length > 0 && answered.every((a) => !a.res!.primaryKnown)) {

@@ -33,6 +33,41 @@ export interface NodeAddress {
  * that sees grpc-js errors: UNAVAILABLE and DEADLINE_EXCEEDED become AgentUnavailableError, anything else an
  * AgentRequestError with the agent's message.
  */
+/** The agent's replies, as the rest of the controller may name them (only this edge imports the generated code). */
+export type { DbResponse, FaultResponse, HelloResponse, NodeFaultState, StatusResponse, WorkloadStatus } from '../../proto/gen/agent';
+
+/** The DB lifecycle actions, by name (callers never see the wire enum). */
+export type DbActionName = 'check' | 'setup' | 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'teardown' | 'logs' | 'primary' | 'ready';
+const DB_ACTIONS: Record<DbActionName, DbAction> = {
+  check: DbAction.CHECK,
+  setup: DbAction.SETUP,
+  start: DbAction.START,
+  stop: DbAction.STOP,
+  kill: DbAction.KILL,
+  pause: DbAction.PAUSE,
+  resume: DbAction.RESUME,
+  teardown: DbAction.TEARDOWN,
+  logs: DbAction.LOGS,
+  primary: DbAction.PRIMARY,
+  ready: DbAction.READY,
+};
+
+/** What a node is told to run: the workload's phase, its processes and the DB options its clients get. */
+export interface WorkloadStart {
+  runId: string;
+  workload: string;
+  db: string;
+  processes: number[];
+  concurrency: number;
+  rateHz: number;
+  seed: number;
+  opTimeoutMs: number;
+  keyCount: number;
+  keyPeriodMs: number;
+  dbOptions?: Record<string, string>;
+  phase?: 'main' | 'final';
+}
+
 export class AgentClient {
   readonly raw: AgentServiceClient;
 
@@ -50,10 +85,15 @@ export class AgentClient {
     return this.#call('hello', timeoutMs, (opts, cb) => this.raw.hello({}, opts, cb));
   }
 
-  db(action: DbAction, db: string, timeoutMs: number, extra: { members?: ClusterMember[]; clusterToken?: string; maxLogBytes?: number } = {}): Promise<DbResponse> {
-    return this.#call(`run ${DbAction[action]?.toLowerCase() ?? action} on ${db}`, timeoutMs, (opts, cb) =>
+  db(
+    action: DbActionName,
+    db: string,
+    timeoutMs: number,
+    extra: { members?: ClusterMember[]; clusterToken?: string; maxLogBytes?: number; options?: Record<string, string> } = {},
+  ): Promise<DbResponse> {
+    return this.#call(`run ${action} on ${db}`, timeoutMs, (opts, cb) =>
       this.raw.db(
-        { action, db, members: extra.members ?? [], clusterToken: extra.clusterToken ?? '', maxLogBytes: extra.maxLogBytes ?? 0 },
+        { action: DB_ACTIONS[action], db, members: extra.members ?? [], clusterToken: extra.clusterToken ?? '', maxLogBytes: extra.maxLogBytes ?? 0, options: extra.options ?? {} },
         opts,
         cb,
       ),
@@ -134,8 +174,25 @@ export class AgentClient {
     return this.#call('heal', timeoutMs, (opts, cb) => this.raw.heal({}, opts, cb));
   }
 
-  startWorkload(req: StartWorkloadRequest, timeoutMs = 5000): Promise<WorkloadStatus> {
-    return this.#call('start the workload', timeoutMs, (opts, cb) => this.raw.startWorkload(req, opts, cb));
+  startWorkload(req: WorkloadStart, timeoutMs = 5000): Promise<WorkloadStatus> {
+    const wire: StartWorkloadRequest = {
+      runId: req.runId,
+      workload: req.workload,
+      db: req.db,
+      processes: req.processes,
+      concurrency: req.concurrency,
+      rateHz: req.rateHz,
+      seed: req.seed,
+      readConsistency: '',
+      opTimeoutMs: req.opTimeoutMs,
+      keyCount: req.keyCount,
+      endpoint: '',
+      natsSubject: '',
+      keyPeriodMs: req.keyPeriodMs,
+      dbOptions: req.dbOptions ?? {},
+      phase: req.phase ?? 'main',
+    };
+    return this.#call(req.phase === 'final' ? 'start the final phase' : 'start the workload', timeoutMs, (opts, cb) => this.raw.startWorkload(wire, opts, cb));
   }
 
   stopWorkload(runId: string, timeoutMs = 60_000): Promise<WorkloadStatus> {

@@ -10,10 +10,33 @@ const base: RunOptions = {
 };
 
 test('resolveRunOptions rejects an unknown --db and --workload with a one-line message naming the flag', () => {
-  assert.throws(() => resolveRunOptions({ ...base, db: 'mongo' }), (e: unknown) => e instanceof UsageError && /--db must be one of etcd \(got "mongo"\)/.test(e.message) && !e.message.includes('\n'));
-  assert.throws(() => resolveRunOptions({ ...base, workload: 'bank' }), /--workload must be one of register/);
+  assert.throws(() => resolveRunOptions({ ...base, db: 'mongo' }), (e: unknown) => e instanceof UsageError && /--db must be one of etcd, redis \(got "mongo"\)/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(() => resolveRunOptions({ ...base, workload: 'queue' }), /--workload must be one of register, set, counter, bank, list-append, rw-register, lock \(got "queue"\)/);
+  // A workload without a client on this database: the pairs that exist are named.
+  assert.throws(() => resolveRunOptions({ ...base, workload: 'bank' }), (e: unknown) => e instanceof UsageError && /etcd has no client for the bank workload; the pairs that exist are etcd\/register, etcd\/set/.test(e.message));
   assert.throws(() => resolveRunOptions({ ...base, timeLimit: Number('x') }), /--time-limit/);
   assert.throws(() => resolveRunOptions({ ...base, nodes: 'n1=nohost' }), /NAME=HOST:PORT/);
+});
+
+test('resolveRunOptions checks --db-opt keys and values against the database, and records every option', () => {
+  assert.throws(() => resolveRunOptions({ ...base, dbOpt: ['nope=1'] }), /unknown --db-opt "nope" for etcd \(it has read-consistency, lock-ttl\)/);
+  assert.throws(() => resolveRunOptions({ ...base, dbOpt: ['lock-ttl=zero'] }), /--db-opt lock-ttl=zero for etcd: must be a whole number from 1 to 600/);
+  assert.throws(() => resolveRunOptions({ ...base, dbOpt: ['lock-ttl'] }), /--db-opt must be KEY=VALUE/);
+  const c = resolveRunOptions({ ...base, dbOpt: ['lock-ttl=5'], readConsistency: 'serializable' });
+  assert.deepEqual(c.dbOptions, { 'lock-ttl': '5', 'read-consistency': 'serializable' });
+  const r = resolveRunOptions({ ...base, db: 'redis', workload: 'set', dbOpt: ['wait=1'] });
+  assert.equal(r.dbOptions['wait'], '1');
+  assert.equal(r.dbOptions['down-after-milliseconds'], '2000');
+  assert.equal(r.dbOptions['read-consistency'], undefined);
+});
+
+test('resolveRunOptions refuses clock faults libfaketime cannot deliver, and primary targets a module cannot name', () => {
+  assert.throws(() => resolveRunOptions({ ...base, nemesis: 'clock' }), /etcd is a Go program/);
+  assert.equal(resolveRunOptions({ ...base, db: 'redis', workload: 'set', nemesis: 'clock' }).nemesis[0], 'clock');
+  const p = resolveRunOptions({ ...base, db: 'redis', workload: 'set', partitionShape: 'isolate', partitionTarget: 'primary', nemesisTarget: 'primary' });
+  assert.equal(p.partitionTarget, 'primary');
+  assert.equal(p.nemesisTarget, 'primary');
+  assert.throws(() => resolveRunOptions({ ...base, nemesisTarget: 'leader' }), /--nemesis-target must be one of one, minority, majority, all, primary/);
 });
 
 test('resolveRunOptions parses a node list and converts units', () => {

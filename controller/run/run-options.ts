@@ -1,13 +1,21 @@
 import { z } from 'zod';
+import { DB_NAMES, findDatabase, resolveDbOptions, supportedPairs } from '../../core/databases';
 import { UsageError } from '../../core/errors';
+import { PARTITION_SHAPES as ALL_PARTITION_SHAPES, type PartitionShape } from '../../core/nemesis/grudge';
+import { findWorkload, WORKLOAD_NAMES } from '../../core/workloads';
 import { NEMESIS_KINDS, type NemesisKind } from '../nemesis/nemesis-schedule';
 
-export const DBS = ['etcd'] as const;
-export const WORKLOADS = ['register'] as const;
+/** Databases and workloads a run can name: straight from the registries in core. */
+export const DBS = DB_NAMES;
+export const WORKLOADS = WORKLOAD_NAMES;
 /** `--nemesis`: `none`, or a comma-separated mix of these fault kinds, rotated over the run. */
 export const NEMESES = ['none', ...NEMESIS_KINDS] as const;
 export const CLOCK_STRATEGIES = ['faketime', 'system'] as const;
-export const PARTITION_SHAPES = ['random-halves', 'halves', 'isolate', 'minority-third', 'majorities-ring', 'bridge'] as const;
+/** The shapes `--partition-shape` takes: every grudge shape core knows (one list for the whole program). */
+export const PARTITION_SHAPES: readonly PartitionShape[] = ALL_PARTITION_SHAPES;
+/** `--nemesis-target` for kill and pause, and `--partition-target primary`: aimed when the fault starts. */
+export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'primary'] as const;
+export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
 
 /** What a user passes to `faultline run` (strings and human units, as typed). */
 export interface RunOptions {
@@ -20,7 +28,10 @@ export interface RunOptions {
   nemesisInterval: number;
   partitionShape?: string;
   partitionTarget?: string;
+  nemesisTarget?: string;
   clockStrategy?: string;
+  /** `--db-opt KEY=VALUE`, repeatable. */
+  dbOpt?: string[];
   nodes: string;
   readConsistency: string;
   seed?: number;
@@ -37,8 +48,10 @@ export interface RunOptions {
 /** Every field resolved: what a run executes, and what plan.json records. */
 export interface RunConfig {
   testName: string;
-  db: (typeof DBS)[number];
-  workload: (typeof WORKLOADS)[number];
+  db: string;
+  workload: string;
+  /** The database's options, every key resolved (defaults included), as its module will see them. */
+  dbOptions: Record<string, string>;
   timeLimitMs: number;
   concurrency: number;
   rateHz: number;
@@ -46,8 +59,11 @@ export interface RunConfig {
   nemesis: NemesisKind[];
   nemesisIntervalMs: number;
   clockStrategy: (typeof CLOCK_STRATEGIES)[number];
-  partitionShape: (typeof PARTITION_SHAPES)[number];
+  partitionShape: PartitionShape;
+  /** A node name, or `primary` (whichever node is primary when the fault starts); undefined: random. */
   partitionTarget: string | undefined;
+  /** Whom kill and pause faults hit; undefined: Jepsen's rotation of one/minority/majority/all/primaries. */
+  nemesisTarget: NemesisTarget | undefined;
   /** 'lab' or explicit nodes. */
   nodes: { lab: true; prefix: string } | { lab: false; list: { name: string; agent: string; address: string }[] };
   readConsistency: 'linearizable' | 'serializable';
@@ -61,8 +77,8 @@ export interface RunConfig {
   checkTimeLimitMs: number;
 }
 
-const oneOf = <T extends readonly [string, ...string[]]>(flag: string, values: T) =>
-  z.enum(values, { error: (iss) => `${flag} must be one of ${values.join(', ')} (got "${String(iss.input)}")` });
+const oneOf = (flag: string, values: readonly string[]) =>
+  z.string().refine((v) => values.includes(v), { error: (iss) => `${flag} must be one of ${values.join(', ')} (got "${String(iss.input)}")` });
 
 const positive = (flag: string) => z.number({ error: `${flag} must be a number` }).positive({ error: `${flag} must be > 0` });
 
@@ -75,7 +91,7 @@ const schema = z.object({
   clockStrategy: oneOf('--clock-strategy', CLOCK_STRATEGIES),
   nemesisInterval: positive('--nemesis-interval'),
   partitionShape: oneOf('--partition-shape', PARTITION_SHAPES),
-  readConsistency: oneOf('--read-consistency', ['linearizable', 'serializable'] as const),
+  readConsistency: oneOf('--read-consistency', ['linearizable', 'serializable']),
   recoveryTime: z.number().min(0, { error: '--recovery-time must be >= 0' }),
   opTimeout: positive('--op-timeout'),
   keys: z.number().int().min(1, { error: '--keys must be at least 1' }),
@@ -92,17 +108,51 @@ export function parseNodeList(spec: string): { name: string; agent: string; addr
   });
 }
 
-/** @throws UsageError with a one-line message naming the bad option. */
+/** Parses repeated `--db-opt KEY=VALUE`. @throws UsageError */
+export function parseDbOpts(specs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=(.*)$/.exec(spec.trim());
+    if (!m) throw new UsageError(`Cannot run: --db-opt must be KEY=VALUE, got "${spec}"`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** @throws UsageError with a one-line message naming the bad option (and what exists). */
 export function resolveRunOptions(opts: RunOptions): RunConfig {
   const parsed = schema.safeParse({ ...opts, partitionShape: opts.partitionShape ?? 'random-halves', clockStrategy: opts.clockStrategy ?? 'faketime' });
   if (!parsed.success) throw new UsageError(`Cannot run: ${parsed.error.issues[0]!.message}`);
   const o = parsed.data;
-  const nemesis = parseNemesis(opts.nemesis);
-  if (nemesis.includes('clock') && o.clockStrategy === 'faketime' && o.db === 'etcd') {
-    throw new UsageError('Cannot run: --nemesis clock: etcd is a Go program: libfaketime cannot shift its clock; use --clock-strategy system on dedicated VMs');
+  const spec = findDatabase(o.db)!;
+  const workload = findWorkload(o.workload)!;
+  if (!spec.workloads.includes(workload.name)) {
+    throw new UsageError(`Cannot run: ${o.db} has no client for the ${o.workload} workload; the pairs that exist are ${supportedPairs().join(', ')}`);
   }
-  if (opts.partitionTarget !== undefined && o.partitionShape !== 'isolate') {
-    throw new UsageError('Cannot run: --partition-target only applies to --partition-shape isolate');
+  let dbOptions: Record<string, string>;
+  try {
+    const given = parseDbOpts(opts.dbOpt ?? []);
+    // --read-consistency is etcd's read-consistency option under its old name.
+    if (spec.options['read-consistency'] && given['read-consistency'] === undefined) given['read-consistency'] = o.readConsistency;
+    dbOptions = resolveDbOptions(spec, given);
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(`Cannot run: ${err.message}`);
+    throw err;
+  }
+  const nemesis = parseNemesis(opts.nemesis);
+  if (nemesis.includes('clock') && o.clockStrategy === 'faketime' && !spec.abilities.includes('clock-faketime')) {
+    throw new UsageError(`Cannot run: --nemesis clock: ${spec.faketimeRefusal ?? `${o.db} does not run under libfaketime`}`);
+  }
+  for (const kind of ['kill', 'pause'] as const) {
+    if (nemesis.includes(kind) && !spec.abilities.includes(kind)) throw new UsageError(`Cannot run: --nemesis ${kind}: the ${o.db} module cannot ${kind} its members`);
+  }
+  if (opts.partitionTarget !== undefined && !['isolate', 'bridge', 'one-way', 'minority-third'].includes(o.partitionShape)) {
+    throw new UsageError('Cannot run: --partition-target only applies to --partition-shape isolate, bridge, one-way or minority-third');
+  }
+  const wantsPrimary = opts.partitionTarget === 'primary' || opts.nemesisTarget === 'primary';
+  if (wantsPrimary && !spec.abilities.includes('primary')) throw new UsageError(`Cannot run: the ${o.db} module cannot name its primary, so no fault can aim at it`);
+  if (opts.nemesisTarget !== undefined && !(NEMESIS_TARGETS as readonly string[]).includes(opts.nemesisTarget)) {
+    throw new UsageError(`Cannot run: --nemesis-target must be one of ${NEMESIS_TARGETS.join(', ')} (got "${opts.nemesisTarget}")`);
   }
   const nodes: RunConfig['nodes'] =
     opts.nodes === 'lab' ? { lab: true, prefix: opts.labPrefix ?? 'fl' } : { lab: false, list: parseNodeList(opts.nodes) };
@@ -112,16 +162,18 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     testName: `${o.db}-${o.workload}`,
     db: o.db,
     workload: o.workload,
+    dbOptions,
     timeLimitMs: o.timeLimit * 1000,
     concurrency: o.concurrency,
     rateHz: o.rate,
     nemesis,
     nemesisIntervalMs: o.nemesisInterval * 1000,
-    clockStrategy: o.clockStrategy,
-    partitionShape: o.partitionShape,
+    clockStrategy: o.clockStrategy as RunConfig['clockStrategy'],
+    partitionShape: o.partitionShape as PartitionShape,
     partitionTarget: opts.partitionTarget,
+    nemesisTarget: opts.nemesisTarget as NemesisTarget | undefined,
     nodes,
-    readConsistency: o.readConsistency,
+    readConsistency: o.readConsistency as RunConfig['readConsistency'],
     seed: opts.seed ?? Math.floor(Math.random() * 2 ** 31),
     storeDir: opts.store,
     natsUrl: opts.nats,

@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { AgentSession } from '../agent-session';
+import { AgentSession } from '../rpc/agent-session';
 import { ControllerEvents, CONTROLLER_NODE } from '../controller-events';
 import { checkInstalled, collectAndTeardown, startCluster } from '../db-cluster';
 import { NodePreconditionError } from '../errors';
@@ -10,7 +10,8 @@ import { HistoryCollector, type SequenceGap } from '../history-collector';
 import { buildHistoryFile } from '../history-builder';
 import { labStatus } from '../lab/lab';
 import { NemesisSchedule } from '../nemesis/nemesis-schedule';
-import { AgentClient, type NodeAddress } from '../rpc/agent-client';
+import { AgentClient, type NodeAddress, type WorkloadStart } from '../rpc/agent-client';
+import { findWorkload } from '../../core/workloads';
 import { writeRunReport } from '../report/write-report';
 import { RunStore } from '../store';
 import { Timeline } from '../timeline';
@@ -25,6 +26,25 @@ export interface RunOutcome {
 }
 
 const LEASE_MS = 10_000;
+
+/**
+ * Process ids of the final phase: node i runs it as FINAL_PROCESS_BASE + i, far above the main phase's ids (which
+ * grow by the concurrency per retired process), so no id is ever reused.
+ */
+export const FINAL_PROCESS_BASE = 1_000_000;
+
+/** Waits until every node's phase has run to its end (or `timeoutMs`, or an abort: then the stop cuts it short). */
+async function waitForPhaseEnd(clients: AgentClient[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(clients);
+  while (pending.size > 0 && Date.now() < deadline && !signal.aborted) {
+    await sleep(200, undefined, { signal }).catch(() => undefined);
+    for (const c of [...pending]) {
+      const s = await c.status(5000).catch(() => undefined);
+      if (s?.workload?.state === 'stopped') pending.delete(c);
+    }
+  }
+}
 
 /** Finds the nodes and the NATS URL: from the lab's state, or from the explicit list. */
 async function resolveNodes(config: RunConfig): Promise<{ nodes: NodeAddress[]; natsUrl: string }> {
@@ -45,6 +65,8 @@ async function resolveNodes(config: RunConfig): Promise<{ nodes: NodeAddress[]; 
  * Cleanup (heal, stop workloads, tear down the DB) runs on every path, including errors.
  */
 export async function runTest(config: RunConfig, log: Logger, signal: AbortSignal, progress?: RunProgress): Promise<RunOutcome> {
+  const workload = findWorkload(config.workload);
+  if (!workload) throw new RangeError(`Cannot run: unknown workload "${config.workload}"`);
   const { nodes, natsUrl } = await resolveNodes(config);
   const clients = nodes.map((n) => new AgentClient(n));
   const runId = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
@@ -95,7 +117,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       await s.open();
     }
     store = new RunStore(config.storeDir, config.testName, new Date());
-    store.writeJson('plan.json', { runId, ...config, nodes: nodes, natsUrl });
+    store.writeJson('plan.json', { runId, ...config, nodeSpec: config.nodes, nodes: nodes, natsUrl });
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }));
     await collector.start();
     const counts = collector.counts;
@@ -107,28 +129,25 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     log.info({ runId, store: store.dir }, 'run starting');
 
     clusterStarted = true;
-    await startCluster(clients, config.db, runId);
+    await startCluster(clients, config.db, runId, config.dbOptions);
     log.info('cluster ready');
 
+    const workloadStart = (c: AgentClient, i: number, phase: 'main' | 'final', processes: number[]): WorkloadStart => ({
+      runId,
+      workload: config.workload,
+      db: config.db,
+      processes,
+      concurrency: config.concurrency,
+      rateHz: (config.rateHz * processes.length) / config.concurrency,
+      seed: (config.seed + i * 7919 + (phase === 'final' ? 104_729 : 0)) >>> 0,
+      opTimeoutMs: config.opTimeoutMs,
+      keyCount: config.keyCount,
+      keyPeriodMs: config.keyPeriodMs,
+      dbOptions: config.dbOptions,
+      phase,
+    });
     await Promise.all(
-      clients.map((c, i) => {
-        const processes = [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i);
-        return c.startWorkload({
-          runId,
-          workload: config.workload,
-          db: config.db,
-          processes,
-          concurrency: config.concurrency,
-          rateHz: (config.rateHz * processes.length) / config.concurrency,
-          seed: (config.seed + i * 7919) >>> 0,
-          readConsistency: config.readConsistency,
-          opTimeoutMs: config.opTimeoutMs,
-          keyCount: config.keyCount,
-          endpoint: `http://${c.node.address}:2379`,
-          natsSubject: '',
-          keyPeriodMs: config.keyPeriodMs,
-        });
-      }),
+      clients.map((c, i) => c.startWorkload(workloadStart(c, i, 'main', [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i)))),
     );
 
     if (config.nemesis.length > 0) {
@@ -141,6 +160,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
           seed: config.seed,
           partitionShape: config.partitionShape,
           partitionTarget: config.partitionTarget,
+          nemesisTarget: config.nemesisTarget,
           clockStrategy: config.clockStrategy,
           maxFaultDurationMs: config.nemesisIntervalMs * 3,
           lossProbability: 0.3,
@@ -163,6 +183,14 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       await sleep(config.recoveryMs, undefined, { signal }).catch(() => undefined);
     }
 
+    if (workload.finalGenerator && !signal.aborted) {
+      // The final phase (e.g. final reads of every key on every node): the main workload stops first, then one
+      // process per node runs the workload's final generator to its end.
+      await Promise.all(clients.map((c) => c.stopWorkload(runId)));
+      log.info('final phase');
+      await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(c, i, 'final', [FINAL_PROCESS_BASE + i]))));
+      await waitForPhaseEnd(clients, config.opTimeoutMs * 25 + 10_000, signal);
+    }
     progress?.setPhase('collecting');
     const stopped = await Promise.all(clients.map(async (c) => ({ node: c.node.name, status: await c.stopWorkload(runId) })));
     const expected: Record<string, number> = { [CONTROLLER_NODE]: events.lastSeq };
@@ -190,7 +218,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   // no lease or keepalive depends on an event loop busy with the search.
   const verdict = signal.aborted
     ? interruptedVerdict(collected.gaps)
-    : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, store, sessions.flatMap((s) => s.clockViolations));
+    : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, workload, store, sessions.flatMap((s) => s.clockViolations));
   store.writeJson('results.json', verdict);
   // The report is for people; a failure to draw it must not turn a verdict into an error.
   await writeRunReport(store.dir).catch((err: unknown) => log.error({ err }, 'could not write report.html'));

@@ -11,10 +11,11 @@
  */
 import { checkHistory, type CheckResult, type KeySummary } from '../../core/checker';
 import { HistoryFormatError } from '../../core/errors';
+import type { ModelName } from '../../core/models';
 import type { Op } from '../../core/history/operation';
 import { OpPairer } from '../../core/history/pair';
 import { readHistoryOps } from '../history-builder';
-import type { HistoryStats } from './run-check';
+import type { HistoryStats } from './history-stats';
 
 export const DEFAULT_BATCH_EVENTS = 100_000;
 
@@ -31,7 +32,7 @@ const keyOf = (op: Op): string => op.key ?? '';
 
 /** Pass 1: statistics, structure and the extent of every key, in one streaming read. */
 export async function surveyHistory(historyPath: string): Promise<HistorySurvey> {
-  const stats: HistoryStats = { events: 0, invokes: 0, ok: 0, fail: 0, info: 0, open: 0, nemesisEvents: 0, byNode: {} };
+  const stats: HistoryStats = { events: 0, invokes: 0, ok: 0, fail: 0, info: 0, open: 0, nemesisEvents: 0, byNode: {}, faults: {} };
   const keys = new Map<string, { last: number; invokes: number }>();
   const pairer = new OpPairer();
   let malformed: string | undefined;
@@ -39,6 +40,10 @@ export async function surveyHistory(historyPath: string): Promise<HistorySurvey>
     stats.events++;
     if (op.process === 'nemesis') {
       stats.nemesisEvents++;
+      if (op.type === 'ok' && op.f.startsWith('start-')) {
+        const kind = op.f.slice('start-'.length);
+        stats.faults![kind] = (stats.faults![kind] ?? 0) + 1;
+      }
       continue;
     }
     if (op.node) stats.byNode[op.node] = (stats.byNode[op.node] ?? 0) + 1;
@@ -86,7 +91,7 @@ function merge(total: CheckResult, r: CheckResult): void {
 export async function checkHistoryFile(
   historyPath: string,
   survey: HistorySurvey,
-  opts: { model: 'etcd-register'; timeLimitMs: number; batchEvents?: number },
+  opts: { model: ModelName; timeLimitMs: number; batchEvents?: number },
 ): Promise<CheckResult> {
   const t0 = Date.now();
   const deadline = t0 + opts.timeLimitMs;

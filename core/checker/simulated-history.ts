@@ -4,17 +4,12 @@
  * some time out (`info`, applied or not); cas compares fail honestly (`fail`, not applied).
  * Every written value is unique per key, so an injected anomaly has exactly one explanation.
  */
+import { seededUniform } from '../generator/random';
 import type { Op } from '../history/operation';
 
-/** Deterministic PRNG (mulberry32). */
+/** Deterministic uniform source in [0, 1) (the project's one PRNG). */
 export function prng(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededUniform(seed);
 }
 
 export interface SimulationOptions {

@@ -14,6 +14,7 @@
  * can never prune a branch. The set is stored compactly (the words between the first not-all-ones
  * and the last non-zero word), since linearized sets are nearly prefixes of the history.
  */
+import { Random } from '../generator/random';
 import type { Model, SearchOp, StateKey } from '../models/model';
 
 /** One op of the partition, with the real-time window in which it may take effect. */
@@ -58,16 +59,11 @@ export type SearchOutcome =
     }
   | { valid: 'unknown'; reason: 'time-limit' | 'memory-limit' | 'step-limit'; stats: SearchStats };
 
-/** Deterministic 32-bit PRNG (mulberry32) for the Zobrist hash of the linearized set. */
+/** Random 32-bit keys (fixed seed) for the Zobrist hash of the linearized set. */
 function zobrist(n: number): Int32Array {
   const z = new Int32Array(n);
-  let a = 0x9e3779b9;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    z[i] = t ^ (t >>> 14);
-  }
+  const r = new Random(0x9e3779b9);
+  for (let i = 0; i < n; i++) z[i] = r.int32();
   return z;
 }
 

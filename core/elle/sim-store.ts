@@ -9,6 +9,7 @@
  * Clients see `info` for some transactions (which then may or may not take effect) and `fail` for others
  * (which do not); recorded times carry bounded noise and state its bound as `uncertainty`.
  */
+import { seededUniform } from '../generator/random';
 import type { Op } from '../history/operation';
 import { HistoryBuilder, type MicroOp } from './history-builder';
 import type { TxnModel } from './txn-history';
@@ -35,16 +36,9 @@ export interface SimOptions {
   uncertaintyNanos?: number;
 }
 
-/** Seeded PRNG (mulberry32): uniform in [0, 1). */
+/** Seeded uniform source in [0, 1) (the project's one PRNG). */
 export function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededUniform(seed);
 }
 
 interface Running {

@@ -28,7 +28,7 @@ test('simulated strictly serializable stores with info txns and clock uncertaint
 test('a simulated snapshot-isolation store shows write skew: G2-item against serializable, valid against SI', () => {
   for (const model of ['list-append', 'rw-register'] as const) {
     let skewSeen = 0;
-    for (let seed = 1; seed <= 6; seed++) {
+    for (let seed = 1; seed <= 16; seed++) {
       const ops = simulateTxnHistory({ model, isolation: 'snapshot-isolation', txns: 1500, seed, infoRate: 0.05, uncertaintyNanos: 300 });
       const si = checkTxnHistory(ops, { model, consistency: 'snapshot-isolation' }).result;
       assert.equal(si.valid, true, `${model} seed ${seed} vs SI: ${si.anomalyTypes.join(', ')}`);

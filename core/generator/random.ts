@@ -1,4 +1,7 @@
-/** A small, fast, seeded PRNG (splitmix32-style) so that every generated run can be reproduced from its seed. */
+/**
+ * The one seeded PRNG of faultline (splitmix32-style): generators, nemesis schedules, simulations, hash keys and
+ * tests all draw from it, so that every generated run can be reproduced from its seed.
+ */
 export class Random {
   #state: number;
 
@@ -12,6 +15,11 @@ export class Random {
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  }
+
+  /** Uniform 32-bit integer (signed), e.g. for hash keys. */
+  int32(): number {
+    return Math.floor(this.next() * 4294967296) | 0;
   }
 
   /** Uniform integer in [0, n). */
@@ -28,4 +36,10 @@ export class Random {
   fork(salt: number): Random {
     return new Random((this.#state ^ Math.imul(salt + 1, 0x27d4eb2d)) >>> 0);
   }
+}
+
+/** A seeded uniform source in [0, 1), for code that takes `() => number` (grudges, simulations). */
+export function seededUniform(seed: number): () => number {
+  const r = new Random(seed);
+  return () => r.next();
 }

@@ -1,33 +1,68 @@
 /**
  * Reads a history file in any format `faultline check` accepts: our history.jsonl, Jepsen/Knossos EDN
- * (one op map per line, or one whole vector/list), Porcupine's etcd log and kv formats.
+ * (one op map per line, one whole vector/list, or `#jepsen.history.Op{...}` records), Jepsen's `history.txt`,
+ * Porcupine's etcd log and kv formats. Files are read in chunks, so a large file is never one string.
  * `readHistoryFile` is the only I/O here; everything else is pure.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { HistoryFormatError, namingFile } from '../errors';
-import { EdnSymbol, Keyword, parseEdn, parseEdnElements, type EdnValue } from './edn';
-import type { Op, OpType, ProcessId } from './operation';
+import { ETCD_LINE, TXT_LINE, forEachLine, parseEdnOps, parseEtcdLog, parseJepsenTxt, parseProcess, parseType, type ReadOps } from './edn-history';
+import type { Op } from './operation';
 
-export type HistoryFormat = 'jsonl' | 'edn' | 'porcupine-etcd' | 'porcupine-kv';
+export type HistoryFormat = 'jsonl' | 'edn' | 'jepsen-txt' | 'porcupine-etcd' | 'porcupine-kv';
 
-const OP_TYPES: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
-const ETCD_LINE = /^\S+\s+jepsen\.util\s+-\s+(\S+)\s+(\S+)\s+(\S+)\s*(.*)$/;
+const CHUNK_BYTES = 4 << 20;
+
+/** The file's text, chunk by chunk (UTF-8 decoded; a chunk may end anywhere). */
+function* fileChunks(fd: number, first: string): Generator<string> {
+  if (first !== '') yield first;
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  const dec = new StringDecoder('utf8');
+  for (;;) {
+    const n = readSync(fd, buf, 0, CHUNK_BYTES, null);
+    if (n === 0) break;
+    const s = dec.write(buf.subarray(0, n));
+    if (s !== '') yield s;
+  }
+  const rest = dec.end();
+  if (rest !== '') yield rest;
+}
 
 /**
- * Reads and parses one history file.
+ * Reads and parses one history file, streaming it in chunks.
  * @throws HistoryFormatError(detail, line, file) when the file cannot be read or parsed.
  */
 export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[] } {
-  let text: string;
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'read error';
     throw new HistoryFormatError(`cannot open file (${code})`, undefined, path, { cause: err });
   }
-  const format = path.endsWith('.log') && text.trim() === '' ? 'porcupine-etcd' : undefined;
-  const parsed = parseHistoryText(text, path);
-  return format ? { format, ops: parsed.ops } : parsed;
+  try {
+    // Enough of the start to detect the format: whole lines, up to 64 KiB.
+    const head = Buffer.allocUnsafe(1 << 16);
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, head.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'read error';
+      throw new HistoryFormatError(`cannot read file (${code})`, undefined, path, { cause: err });
+    }
+    const dec = new StringDecoder('utf8');
+    const first = dec.write(head.subarray(0, n));
+    const empty = first.trim() === '' && n < head.length;
+    // A .jsonl file is JSON lines whatever its first line looks like: a broken first line must be reported as
+    // broken JSON, not as a bad EDN op map.
+    const format: HistoryFormat = empty && path.endsWith('.log') ? 'porcupine-etcd' : path.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(first);
+    // The decoder may hold the first bytes of a split character: hand them to the chunk reader.
+    const held = dec.end();
+    return { format, ops: parseChunks(format, fileChunks(fd, first + held), path, first) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Guesses the format from the first meaningful line. */
@@ -36,6 +71,7 @@ export function detectHistoryFormat(text: string): HistoryFormat {
     const line = raw.trim();
     if (line === '' || line.startsWith(';')) continue;
     if (ETCD_LINE.test(line)) return 'porcupine-etcd';
+    if (TXT_LINE.test(raw.trimStart())) return 'jepsen-txt';
     if (line.startsWith('{"') || line.startsWith('{ "')) return 'jsonl';
     if (line.startsWith('{:') && /:key\s/.test(line) && /:f\s+:(get|put|append)\b/.test(line)) return 'porcupine-kv';
     return 'edn';
@@ -46,31 +82,39 @@ export function detectHistoryFormat(text: string): HistoryFormat {
 /**
  * Detects the format and parses every event into an `Op` (index = event position, line = source line).
  * Keywords become plain strings, EDN maps plain objects keyed by keyword name, sets arrays.
- * Times are kept only when every event has one and they never decrease (else file order is time order).
+ * Jepsen formats: events are put in `:index` order when every event has one (as Jepsen orders them), else file
+ * order; times are kept only when every event has one and they never decrease in that order (else the order of
+ * events is their real-time order).
  * @throws HistoryFormatError(detail, line, file)
  */
 export function parseHistoryText(text: string, file?: string): { format: HistoryFormat; ops: Op[] } {
-  // A .jsonl file is JSON lines whatever its first line looks like: a broken first line must be reported as
-  // broken JSON, not as a bad EDN op map.
   const format = file !== undefined && file.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(text);
+  return { format, ops: parseChunks(format, [text], file, text.slice(0, 1 << 16)) };
+}
+
+/** `head`: the start of the file, to say why it was read as `format` when it cannot be. */
+function parseChunks(format: HistoryFormat, chunks: Iterable<string>, file: string | undefined, head: string): Op[] {
   try {
-    let ops: Op[];
+    let read: ReadOps;
     switch (format) {
       case 'jsonl':
-        ops = parseJsonl(text);
-        return { format, ops };
+        return parseJsonl(chunks);
       case 'porcupine-etcd':
-        ops = parseEtcdLog(text);
+        read = parseEtcdLog(chunks);
+        break;
+      case 'jepsen-txt':
+        read = parseJepsenTxt(chunks);
         break;
       case 'edn':
       case 'porcupine-kv':
-        ops = parseEdnHistory(text);
+        read = parseEdnOps(chunks);
         break;
     }
+    const ops = orderByJepsenIndex(read);
     normaliseTimes(ops);
-    return { format, ops };
+    return ops;
   } catch (err) {
-    const named = err instanceof HistoryFormatError ? readAs(err, format, text, file) : err;
+    const named = err instanceof HistoryFormatError ? readAs(err, format, head, file) : err;
     throw file !== undefined ? namingFile(named, file) : named;
   }
 }
@@ -78,18 +122,46 @@ export function parseHistoryText(text: string, file?: string): { format: History
 const FORMAT_NAMES: Record<HistoryFormat, string> = {
   jsonl: 'JSON lines',
   edn: 'Jepsen EDN',
+  'jepsen-txt': "Jepsen's history.txt",
   'porcupine-etcd': 'a Porcupine etcd log',
   'porcupine-kv': 'Porcupine kv EDN',
 };
 
-/** The error with the format the file was read as named in it, and why, when that was a guess from its content. */
-function readAs(err: HistoryFormatError, format: HistoryFormat, text: string, file: string | undefined): HistoryFormatError {
+/** The error with the format the file was read as named in it, and why (its name, or a guess from its first line). */
+function readAs(err: HistoryFormatError, format: HistoryFormat, head: string, file: string | undefined): HistoryFormatError {
   if (err.readAs !== undefined) return err;
   const byName = format === 'jsonl' && file?.endsWith('.jsonl') === true;
-  const first = text.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith(';'))?.trim() ?? '';
+  const first = head.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith(';'))?.trim() ?? '';
   const hint = format === 'edn' && first.startsWith('{') && !first.startsWith('{:') ? '; JSON lines must start with {" or be named .jsonl' : '';
   const why = byName ? 'by its .jsonl name' : `from its first line${hint}`;
   return new HistoryFormatError(err.detail, err.line, err.file, { cause: err, readAs: `${FORMAT_NAMES[format]}, ${why}` });
+}
+
+/**
+ * Jepsen orders a history by `:index`. When every event has one and file order differs, events are sorted by it
+ * (and re-numbered by position); a repeated `:index` is malformed. Sparse or missing indices: file order.
+ */
+function orderByJepsenIndex({ ops, jepsenIndex }: ReadOps): Op[] {
+  let sorted = true;
+  for (let i = 0; i < ops.length; i++) {
+    const x = jepsenIndex[i];
+    if (x === undefined) return ops;
+    if (i > 0 && x <= jepsenIndex[i - 1]!) sorted = false;
+  }
+  if (sorted) return ops;
+  const order = ops.map((_, i) => i).sort((a, b) => jepsenIndex[a]! - jepsenIndex[b]! || a - b);
+  for (let i = 1; i < order.length; i++) {
+    if (jepsenIndex[order[i]!] === jepsenIndex[order[i - 1]!]) {
+      const a = ops[order[i - 1]!]!;
+      const b = ops[order[i]!]!;
+      throw new HistoryFormatError(`two events have :index ${jepsenIndex[order[i]!]!} (the other is on line ${Math.min(a.line ?? 0, b.line ?? 0)})`, Math.max(a.line ?? 0, b.line ?? 0));
+    }
+  }
+  return order.map((j, i) => {
+    const op = ops[j]!;
+    op.index = i;
+    return op;
+  });
 }
 
 function normaliseTimes(ops: Op[]): void {
@@ -103,26 +175,11 @@ function normaliseTimes(ops: Op[]): void {
   }
 }
 
-function parseType(v: unknown, line: number): OpType {
-  if (typeof v !== 'string' || !OP_TYPES.has(v)) {
-    throw new HistoryFormatError(`unknown op type ${JSON.stringify(v ?? null)} (expected invoke, ok, fail or info)`, line);
-  }
-  return v as OpType;
-}
-
-function parseProcess(v: unknown, line: number): ProcessId {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (v === 'nemesis') return 'nemesis';
-  throw new HistoryFormatError(`process must be an integer or "nemesis", got ${JSON.stringify(v ?? null)}`, line);
-}
-
-function parseJsonl(text: string): Op[] {
+function parseJsonl(chunks: Iterable<string>): Op[] {
   const ops: Op[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    const line = i + 1;
+  forEachLine(chunks, (rawLine, line) => {
+    const raw = rawLine.trim();
+    if (raw === '') return;
     let o: unknown;
     try {
       o = JSON.parse(raw);
@@ -149,7 +206,7 @@ function parseJsonl(text: string): Op[] {
       throw new HistoryFormatError('an "ok" completion must carry "value" (null for nil)', line);
     }
     ops.push(op);
-  }
+  });
   // Times and line numbers are different scales: a history gives every client event a time, or none (nemesis
   // events are not ordered against operations by any checker).
   const client = ops.filter((o) => o.process !== 'nemesis');
@@ -161,58 +218,3 @@ function parseJsonl(text: string): Op[] {
   return ops;
 }
 
-/** EDN value -> plain JS: keywords/symbols to strings, maps to objects keyed by name, sets to arrays. */
-export function ednToPlain(v: EdnValue): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Keyword || v instanceof EdnSymbol) return v.name;
-  if (Array.isArray(v)) return v.map(ednToPlain);
-  if (v instanceof Set) return [...v].map(ednToPlain);
-  const o: Record<string, unknown> = {};
-  for (const [k, val] of v) o[typeof k === 'string' ? k : k instanceof Keyword || k instanceof EdnSymbol ? k.name : JSON.stringify(ednToPlain(k))] = ednToPlain(val);
-  return o;
-}
-
-function parseEdnHistory(text: string): Op[] {
-  const ops: Op[] = [];
-  for (const { value, line } of parseEdnElements(text)) {
-    if (!(value instanceof Map)) throw new HistoryFormatError('expected an op map like {:process 0, :type :invoke, :f :read}', line);
-    const o = ednToPlain(value) as Record<string, unknown>;
-    if (typeof o.f !== 'string' && typeof o.f !== 'number') throw new HistoryFormatError('op map has no :f', line);
-    const op: Op = { index: ops.length, type: parseType(o.type, line), process: parseProcess(o.process, line), f: String(o.f), value: o.value ?? null, line };
-    if (o.key !== undefined && o.key !== null) op.key = typeof o.key === 'string' ? o.key : JSON.stringify(o.key);
-    if (typeof o.time === 'number') op.time = o.time;
-    if (o.error !== undefined && o.error !== null) op.error = typeof o.error === 'string' ? o.error : JSON.stringify(o.error);
-    if (typeof o.node === 'string') op.node = o.node;
-    ops.push(op);
-  }
-  return ops;
-}
-
-function parseEtcdLog(text: string): Op[] {
-  const ops: Op[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    const line = i + 1;
-    const m = ETCD_LINE.exec(raw);
-    if (!m) throw new HistoryFormatError('expected "INFO jepsen.util - <process> <type> <f> <value>"', line);
-    const [, proc, type, f, rest] = m;
-    const one = (s: string): unknown => {
-      const forms = parseEdn(s);
-      if (forms.length !== 1) throw new HistoryFormatError(`expected one EDN value, got "${s}"`, line);
-      return ednToPlain(forms[0]!.value);
-    };
-    let parsed: [unknown, unknown, unknown, unknown];
-    try {
-      parsed = [one(proc!), one(type!), one(f!), rest!.trim() === '' ? null : one(rest!)];
-    } catch (err) {
-      if (err instanceof HistoryFormatError) throw new HistoryFormatError(err.detail, line, undefined, { cause: err });
-      throw err;
-    }
-    const [p, t, fn, value] = parsed;
-    if (typeof fn !== 'string') throw new HistoryFormatError(`f must be a keyword, got "${f}"`, line);
-    ops.push({ index: ops.length, type: parseType(t, line), process: parseProcess(p, line), f: fn, value, line });
-  }
-  return ops;
-}

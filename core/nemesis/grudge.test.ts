@@ -1,20 +1,11 @@
+import { seededUniform } from '../generator/random';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PARTITION_SHAPES, complete, delivers, describeGrudge, grudgeFor, type Grudge } from './grudge';
 
 const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
-/** mulberry32: a small seeded rng so every random shape is reproducible here. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededUniform;
 
 function nodes(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `n${i + 1}`);

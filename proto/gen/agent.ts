@@ -192,7 +192,7 @@ export interface DbRequest {
     /**
      * @generated from protobuf field: string db = 2
      */
-    db: string; // etcd
+    db: string; // a DB module name (etcd, redis, ...)
     /**
      * @generated from protobuf field: repeated faultline.v1.ClusterMember members = 3
      */
@@ -205,6 +205,12 @@ export interface DbRequest {
      * @generated from protobuf field: uint32 max_log_bytes = 5
      */
     maxLogBytes: number; // for LOGS
+    /**
+     * @generated from protobuf field: map<string, string> options = 6
+     */
+    options: {
+        [key: string]: string;
+    }; // for SETUP: the module's typed options (--db-opt), validated by the module
 }
 /**
  * @generated from protobuf message faultline.v1.DbResponse
@@ -238,6 +244,10 @@ export interface DbResponse {
      * @generated from protobuf field: bool primary_known = 7
      */
     primaryKnown: boolean; // false when the DB module cannot name its primary
+    /**
+     * @generated from protobuf field: bool ready = 8
+     */
+    ready: boolean; // for READY; message says why not
 }
 /**
  * @generated from protobuf message faultline.v1.PartitionRequest
@@ -510,11 +520,11 @@ export interface StartWorkloadRequest {
     /**
      * @generated from protobuf field: string workload = 2
      */
-    workload: string; // register
+    workload: string; // a workload name (register, set, ...), run by the db module's client
     /**
      * @generated from protobuf field: string db = 3
      */
-    db: string; // etcd
+    db: string; // the DB module set up on this node
     /**
      * @generated from protobuf field: repeated uint32 processes = 4
      */
@@ -534,7 +544,7 @@ export interface StartWorkloadRequest {
     /**
      * @generated from protobuf field: string read_consistency = 8
      */
-    readConsistency: string; // linearizable | serializable
+    readConsistency: string; // deprecated: etcd's --db-opt read-consistency, used when db_options lacks it
     /**
      * @generated from protobuf field: uint32 op_timeout_ms = 9
      */
@@ -546,7 +556,7 @@ export interface StartWorkloadRequest {
     /**
      * @generated from protobuf field: string endpoint = 11
      */
-    endpoint: string; // client endpoint of the local DB member
+    endpoint: string; // unused: clients find their member through the DB module
     /**
      * @generated from protobuf field: string nats_subject = 12
      */
@@ -555,6 +565,16 @@ export interface StartWorkloadRequest {
      * @generated from protobuf field: uint32 key_period_ms = 13
      */
     keyPeriodMs: number; // keys rotate to fresh ones this often, bounding each key's history
+    /**
+     * @generated from protobuf field: map<string, string> db_options = 14
+     */
+    dbOptions: {
+        [key: string]: string;
+    }; // the DB module's options for its clients (as given to SETUP)
+    /**
+     * @generated from protobuf field: string phase = 15
+     */
+    phase: string; // main (default) | final: the workload's final phase (e.g. final reads)
 }
 /**
  * @generated from protobuf message faultline.v1.StopWorkloadRequest
@@ -572,7 +592,7 @@ export interface WorkloadStatus {
     /**
      * @generated from protobuf field: string state = 1
      */
-    state: string; // idle, running, stopping, stopped
+    state: string; // idle, running, stopping, stopped (a final phase stops by itself when done)
     /**
      * @generated from protobuf field: uint64 invoked = 2
      */
@@ -685,7 +705,13 @@ export enum DbAction {
      *
      * @generated from protobuf enum value: DB_ACTION_PRIMARY = 10;
      */
-    PRIMARY = 10
+    PRIMARY = 10,
+    /**
+     * does this member serve clients yet? answered by the DB module itself, in DbResponse.ready
+     *
+     * @generated from protobuf enum value: DB_ACTION_READY = 11;
+     */
+    READY = 11
 }
 /**
  * @generated from protobuf enum faultline.v1.PartitionMode
@@ -1369,7 +1395,8 @@ class DbRequest$Type extends MessageType<DbRequest> {
             { no: 2, name: "db", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
             { no: 3, name: "members", kind: "message", repeat: 2 /*RepeatType.UNPACKED*/, T: () => ClusterMember },
             { no: 4, name: "cluster_token", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
-            { no: 5, name: "max_log_bytes", kind: "scalar", T: 13 /*ScalarType.UINT32*/ }
+            { no: 5, name: "max_log_bytes", kind: "scalar", T: 13 /*ScalarType.UINT32*/ },
+            { no: 6, name: "options", kind: "map", K: 9 /*ScalarType.STRING*/, V: { kind: "scalar", T: 9 /*ScalarType.STRING*/ } }
         ]);
     }
     create(value?: PartialMessage<DbRequest>): DbRequest {
@@ -1379,6 +1406,7 @@ class DbRequest$Type extends MessageType<DbRequest> {
         message.members = [];
         message.clusterToken = "";
         message.maxLogBytes = 0;
+        message.options = {};
         if (value !== undefined)
             reflectionMergePartial<DbRequest>(this, message, value);
         return message;
@@ -1403,6 +1431,9 @@ class DbRequest$Type extends MessageType<DbRequest> {
                 case /* uint32 max_log_bytes */ 5:
                     message.maxLogBytes = reader.uint32();
                     break;
+                case /* map<string, string> options */ 6:
+                    this.binaryReadMap6(message.options, reader, options);
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -1413,6 +1444,22 @@ class DbRequest$Type extends MessageType<DbRequest> {
             }
         }
         return message;
+    }
+    private binaryReadMap6(map: DbRequest["options"], reader: IBinaryReader, options: BinaryReadOptions): void {
+        let len = reader.uint32(), end = reader.pos + len, key: keyof DbRequest["options"] | undefined, val: DbRequest["options"][any] | undefined;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case 1:
+                    key = reader.string();
+                    break;
+                case 2:
+                    val = reader.string();
+                    break;
+                default: throw new globalThis.Error("unknown map entry field for faultline.v1.DbRequest.options");
+            }
+        }
+        map[key ?? ""] = val ?? "";
     }
     internalBinaryWrite(message: DbRequest, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
         /* faultline.v1.DbAction action = 1; */
@@ -1430,6 +1477,9 @@ class DbRequest$Type extends MessageType<DbRequest> {
         /* uint32 max_log_bytes = 5; */
         if (message.maxLogBytes !== 0)
             writer.tag(5, WireType.Varint).uint32(message.maxLogBytes);
+        /* map<string, string> options = 6; */
+        for (let k of globalThis.Object.keys(message.options))
+            writer.tag(6, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(k).tag(2, WireType.LengthDelimited).string(message.options[k]).join();
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -1450,7 +1500,8 @@ class DbResponse$Type extends MessageType<DbResponse> {
             { no: 4, name: "logs", kind: "scalar", T: 12 /*ScalarType.BYTES*/ },
             { no: 5, name: "state", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
             { no: 6, name: "primary", kind: "scalar", T: 8 /*ScalarType.BOOL*/ },
-            { no: 7, name: "primary_known", kind: "scalar", T: 8 /*ScalarType.BOOL*/ }
+            { no: 7, name: "primary_known", kind: "scalar", T: 8 /*ScalarType.BOOL*/ },
+            { no: 8, name: "ready", kind: "scalar", T: 8 /*ScalarType.BOOL*/ }
         ]);
     }
     create(value?: PartialMessage<DbResponse>): DbResponse {
@@ -1462,6 +1513,7 @@ class DbResponse$Type extends MessageType<DbResponse> {
         message.state = "";
         message.primary = false;
         message.primaryKnown = false;
+        message.ready = false;
         if (value !== undefined)
             reflectionMergePartial<DbResponse>(this, message, value);
         return message;
@@ -1491,6 +1543,9 @@ class DbResponse$Type extends MessageType<DbResponse> {
                     break;
                 case /* bool primary_known */ 7:
                     message.primaryKnown = reader.bool();
+                    break;
+                case /* bool ready */ 8:
+                    message.ready = reader.bool();
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -1525,6 +1580,9 @@ class DbResponse$Type extends MessageType<DbResponse> {
         /* bool primary_known = 7; */
         if (message.primaryKnown !== false)
             writer.tag(7, WireType.Varint).bool(message.primaryKnown);
+        /* bool ready = 8; */
+        if (message.ready !== false)
+            writer.tag(8, WireType.Varint).bool(message.ready);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -2417,7 +2475,9 @@ class StartWorkloadRequest$Type extends MessageType<StartWorkloadRequest> {
             { no: 10, name: "key_count", kind: "scalar", T: 13 /*ScalarType.UINT32*/ },
             { no: 11, name: "endpoint", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
             { no: 12, name: "nats_subject", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
-            { no: 13, name: "key_period_ms", kind: "scalar", T: 13 /*ScalarType.UINT32*/ }
+            { no: 13, name: "key_period_ms", kind: "scalar", T: 13 /*ScalarType.UINT32*/ },
+            { no: 14, name: "db_options", kind: "map", K: 9 /*ScalarType.STRING*/, V: { kind: "scalar", T: 9 /*ScalarType.STRING*/ } },
+            { no: 15, name: "phase", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<StartWorkloadRequest>): StartWorkloadRequest {
@@ -2435,6 +2495,8 @@ class StartWorkloadRequest$Type extends MessageType<StartWorkloadRequest> {
         message.endpoint = "";
         message.natsSubject = "";
         message.keyPeriodMs = 0;
+        message.dbOptions = {};
+        message.phase = "";
         if (value !== undefined)
             reflectionMergePartial<StartWorkloadRequest>(this, message, value);
         return message;
@@ -2487,6 +2549,12 @@ class StartWorkloadRequest$Type extends MessageType<StartWorkloadRequest> {
                 case /* uint32 key_period_ms */ 13:
                     message.keyPeriodMs = reader.uint32();
                     break;
+                case /* map<string, string> db_options */ 14:
+                    this.binaryReadMap14(message.dbOptions, reader, options);
+                    break;
+                case /* string phase */ 15:
+                    message.phase = reader.string();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -2497,6 +2565,22 @@ class StartWorkloadRequest$Type extends MessageType<StartWorkloadRequest> {
             }
         }
         return message;
+    }
+    private binaryReadMap14(map: StartWorkloadRequest["dbOptions"], reader: IBinaryReader, options: BinaryReadOptions): void {
+        let len = reader.uint32(), end = reader.pos + len, key: keyof StartWorkloadRequest["dbOptions"] | undefined, val: StartWorkloadRequest["dbOptions"][any] | undefined;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case 1:
+                    key = reader.string();
+                    break;
+                case 2:
+                    val = reader.string();
+                    break;
+                default: throw new globalThis.Error("unknown map entry field for faultline.v1.StartWorkloadRequest.db_options");
+            }
+        }
+        map[key ?? ""] = val ?? "";
     }
     internalBinaryWrite(message: StartWorkloadRequest, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
         /* string run_id = 1; */
@@ -2542,6 +2626,12 @@ class StartWorkloadRequest$Type extends MessageType<StartWorkloadRequest> {
         /* uint32 key_period_ms = 13; */
         if (message.keyPeriodMs !== 0)
             writer.tag(13, WireType.Varint).uint32(message.keyPeriodMs);
+        /* map<string, string> db_options = 14; */
+        for (let k of globalThis.Object.keys(message.dbOptions))
+            writer.tag(14, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(k).tag(2, WireType.LengthDelimited).string(message.dbOptions[k]).join();
+        /* string phase = 15; */
+        if (message.phase !== "")
+            writer.tag(15, WireType.LengthDelimited).string(message.phase);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

@@ -3,14 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { AgentSession } from '../../controller/agent-session';
+import { AgentSession } from '../../controller/rpc/agent-session';
 import { startCluster, collectAndTeardown } from '../../controller/db-cluster';
 import { HistoryCollector } from '../../controller/history-collector';
 import { buildHistory } from '../../controller/history-builder';
 import { AgentClient } from '../../controller/rpc/agent-client';
 import { Timeline } from '../../controller/timeline';
 import { pairOps } from '../../core/history/pair';
-import { DbAction } from '../../proto/gen/agent';
 import { lifo } from '../support/cleanup';
 import { startAgent, startNats, tempDir } from '../support/processes';
 
@@ -44,14 +43,14 @@ test('agent on loopback: hello, clock sync, single-member etcd, register workloa
   await collector.start();
   t.after(() => collector.stop());
 
-  await startCluster([client], 'etcd', runId);
+  await startCluster([client], 'etcd', runId, {});
   t.after(() => collectAndTeardown([client], 'etcd', undefined, () => undefined));
-  const status = await client.db(DbAction.LOGS, 'etcd', 5000, { maxLogBytes: 4096 });
+  const status = await client.db('logs', 'etcd', 5000, { maxLogBytes: 4096 });
   assert.equal(status.state, 'running');
 
   await client.startWorkload({
     runId, workload: 'register', db: 'etcd', processes: [0, 1], concurrency: 2, rateHz: 40, seed: 1,
-    readConsistency: 'linearizable', opTimeoutMs: 1000, keyCount: 2, endpoint: 'http://127.0.0.1:2379', natsSubject: '', keyPeriodMs: 15_000,
+    opTimeoutMs: 1000, keyCount: 2, keyPeriodMs: 15_000,
   });
   await sleep(2500);
   const stopped = await client.stopWorkload(runId);
@@ -77,7 +76,7 @@ test('agent reports a missing etcd binary as a clear check failure', { timeout: 
   const agent = await startAgent(t, { node: 'n1', natsUrl: nats.url, env: { FAULTLINE_ETCD_BIN: '/nonexistent/etcd' } });
   const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: agent.address });
   t.after(() => client.close());
-  const res = await client.db(DbAction.CHECK, 'etcd', 5000);
+  const res = await client.db('check', 'etcd', 5000);
   assert.equal(res.ok, false);
   assert.match(res.message, /apt-get install -y etcd-server/);
 });

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,10 +17,38 @@ function assertOneLineError(res: { code: number | null; stderr: string }, patter
   assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace');
 }
 
-test('faultline run rejects an unknown --db and --workload in one line, exit 254', async () => {
-  assertOneLineError(await runCli(['run', '--db', 'mongodb']), /--db must be one of etcd \(got "mongodb"\)/);
-  assertOneLineError(await runCli(['run', '--workload', 'bank']), /--workload must be one of register \(got "bank"\)/);
+test('faultline run rejects an unknown --db, --workload, --db-opt key or value, or a pair with no client: one line naming what exists, exit 254', async () => {
+  assertOneLineError(await runCli(['run', '--db', 'mongodb']), /--db must be one of etcd, redis \(got "mongodb"\)/);
+  assertOneLineError(await runCli(['run', '--workload', 'queue']), /--workload must be one of register, set, counter, bank, list-append, rw-register, lock \(got "queue"\)/);
   assertOneLineError(await runCli(['run', '--time-limit', 'soon']), /--time-limit must be/);
+  assertOneLineError(await runCli(['run', '--db', 'etcd', '--db-opt', 'wait=1']), /unknown --db-opt "wait" for etcd \(it has read-consistency, lock-ttl\)/);
+  assertOneLineError(await runCli(['run', '--db', 'redis', '--workload', 'set', '--db-opt', 'appendfsync=sometimes']), /--db-opt appendfsync=sometimes for redis: must be one of always, everysec, no/);
+  assertOneLineError(await runCli(['run', '--db', 'redis', '--workload', 'lock']), /redis has no client for the lock workload; the pairs that exist are etcd\/register, .*redis\/counter/);
+  assertOneLineError(await runCli(['run', '--db', 'etcd', '--workload', 'bank']), /etcd has no client for the bank workload/);
+  // Nothing was started: these fail before any node is contacted (the default --nodes lab is not even looked up).
+  assertOneLineError(await runCli(['run', '--db', 'etcd', '--nemesis', 'clock']), /etcd is a Go program/);
+});
+
+test('faultline run PLAN.yaml: unknown keys and bad values are refused in one line naming the file, exit 254', async (t) => {
+  const dir = tempDir(t, 'plan-');
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'db: etcd\ntime-limt: 40\n');
+  assertOneLineError(await runCli(['run', bad]), /Cannot read plan ".*bad\.yaml": unknown key "time-limt" \(plans take db, workload, time-limit/);
+  const typed = join(dir, 'typed.yaml');
+  writeFileSync(typed, 'time-limit: soon\n');
+  assertOneLineError(await runCli(['run', typed]), /time-limit must be a number/);
+  assertOneLineError(await runCli(['run', join(dir, 'missing.yaml')]), /Cannot read plan .*no such file/);
+  assertOneLineError(await runCli(['run', '--replay', dir]), /Cannot replay .*has no plan\.json/);
+  // The plan's values are used, and a flag given on the command line wins over them.
+  const plan = join(dir, 'plan.yaml');
+  writeFileSync(plan, 'db: mongodb\nworkload: set\n');
+  assertOneLineError(await runCli(['run', plan]), /--db must be one of etcd, redis \(got "mongodb"\)/);
+  assertOneLineError(await runCli(['run', plan, '--db', 'redis', '--db-opt', 'wait=x']), /--db-opt wait=x for redis/);
+  // --replay reads a stored plan.json; the command line still wins.
+  const runDir = join(dir, 'run');
+  mkdirSync(runDir);
+  writeFileSync(join(runDir, 'plan.json'), JSON.stringify({ runId: 'r', db: 'redis', workload: 'set', seed: 42, timeLimitMs: 40_000, concurrency: 10, rateHz: 100, nemesis: ['partition'], nemesisIntervalMs: 15_000, partitionShape: 'isolate', partitionTarget: 'primary', clockStrategy: 'faketime', readConsistency: 'linearizable', recoveryMs: 5000, opTimeoutMs: 1500, keyCount: 5, keyPeriodMs: 5000, checkTimeLimitMs: 300_000, dbOptions: { wait: '0' } }));
+  assertOneLineError(await runCli(['run', '--replay', runDir, '--workload', 'lock']), /redis has no client for the lock workload/);
 });
 
 test('faultline rejects an unknown command or option with exit 254', async () => {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { killStalePid } from '../../agent/db/pid-file';
 import { RunSpool } from '../../agent/spool';
-import { AgentSession } from '../../controller/agent-session';
+import { AgentSession } from '../../controller/rpc/agent-session';
 import { startCluster } from '../../controller/db-cluster';
 import { HistoryCollector } from '../../controller/history-collector';
 import { buildHistory } from '../../controller/history-builder';
@@ -13,7 +13,6 @@ import { startNatsServer } from '../../controller/nats-server';
 import { AgentClient } from '../../controller/rpc/agent-client';
 import { Timeline } from '../../controller/timeline';
 import { pairOps } from '../../core/history/pair';
-import { DbAction } from '../../proto/gen/agent';
 import { lifo } from '../support/cleanup';
 import { freePort, startAgent, tempDir } from '../support/processes';
 
@@ -44,10 +43,10 @@ test('no event is lost: NATS goes down mid-run, the agent is killed -9, and the 
   await collector.start();
   t.after(() => collector.stop());
 
-  await startCluster([client], 'etcd', runId);
+  await startCluster([client], 'etcd', runId, {});
   await client.startWorkload({
     runId, workload: 'register', db: 'etcd', processes: [0, 1], concurrency: 2, rateHz: 100, seed: 3,
-    readConsistency: 'linearizable', opTimeoutMs: 1000, keyCount: 2, endpoint: 'http://127.0.0.1:2379', natsSubject: '', keyPeriodMs: 5000,
+    opTimeoutMs: 1000, keyCount: 2, keyPeriodMs: 5000,
   });
   await sleep(1000);
   // NATS goes away: the agent keeps working, spooling what it cannot publish.
@@ -74,6 +73,6 @@ test('no event is lost: NATS goes down mid-run, the agent is killed -9, and the 
   const history = await buildHistory(`${store}/raw.jsonl`, `${store}/history.jsonl`);
   assert.equal(history.length, lastSeq, 'no duplicates in the history');
   pairOps(history); // well formed: the ops cut off by the kill stay open, which counts as info
-  const orphanState = await client2.db(DbAction.CHECK, 'etcd', 5000);
+  const orphanState = await client2.db('check', 'etcd', 5000);
   assert.equal(orphanState.ok, true);
 });

@@ -15,7 +15,6 @@ import { processState } from '../../agent/faults/process-state';
 import { CLOCKPROBE_PORT } from '../../agent/db/clockprobe';
 import { labStatus } from '../../controller/lab/lab';
 import { AgentClient } from '../../controller/rpc/agent-client';
-import { DbAction } from '../../proto/gen/agent';
 import { lifo, type AfterHost } from '../support/cleanup';
 import { labSkipReason } from '../support/netns';
 import { CLI, runCli } from '../support/processes';
@@ -96,8 +95,8 @@ async function setupLab(t: TestContext): Promise<AgentClient[]> {
   const members = clients.map((c) => ({ node: c.node.name, address: c.node.address }));
   await Promise.all(
     clients.map(async (c) => {
-      await c.db(DbAction.SETUP, 'clockprobe', 10_000, { members, clusterToken: 'fln' });
-      await c.db(DbAction.START, 'clockprobe', 10_000);
+      await c.db('setup', 'clockprobe', 10_000, { members, clusterToken: 'fln' });
+      await c.db('start', 'clockprobe', 10_000);
     }),
   );
   return clients;
@@ -250,8 +249,8 @@ test('faultline fault on a 5-node lab: partition, loss, process and clock faults
   });
 
   await t.test('clock faults are refused on etcd, netem faults where netem is missing', async () => {
-    await n1.db(DbAction.SETUP, 'etcd', 30_000, { members: [{ node: 'n1', address: n1.node.address }], clusterToken: 'fln-etcd' });
-    await n1.db(DbAction.START, 'etcd', 30_000);
+    await n1.db('setup', 'etcd', 30_000, { members: [{ node: 'n1', address: n1.node.address }], clusterToken: 'fln-etcd' });
+    await n1.db('start', 'etcd', 30_000);
     const refused = await runCli(['fault', 'clock', '--node', 'n1', '--bump', '5s', ...LAB]);
     assert.equal(refused.code, 254);
     assert.match(refused.stderr, /etcd is a Go program: libfaketime cannot shift its clock; use --clock-strategy system on dedicated VMs/);
@@ -259,7 +258,7 @@ test('faultline fault on a 5-node lab: partition, loss, process and clock faults
     const system = await runCli(['fault', 'clock', '--node', 'n1', '--bump', '5s', '--clock-strategy', 'system', ...LAB]);
     assert.equal(system.code, 254, 'the lab agents must refuse the system clock strategy');
     assert.match(system.stderr, /dedicated VMs/);
-    await n1.db(DbAction.TEARDOWN, 'etcd', 30_000);
+    await n1.db('teardown', 'etcd', 30_000);
     const nodes = (await labStatus(PREFIX)).nodes;
     const netemFound = (await n2.hello()).capabilities.find((c) => c.name === 'netem')?.available === true;
     if (!netemFound) {

@@ -16,7 +16,6 @@ import { processState } from '../../agent/faults/process-state';
 import { labStatus } from '../../controller/lab/lab';
 import { labDir } from '../../controller/lab/lab-state';
 import { AgentClient } from '../../controller/rpc/agent-client';
-import { DbAction } from '../../proto/gen/agent';
 import { lifo, type AfterHost } from '../support/cleanup';
 import { labSkipReason } from '../support/netns';
 import { CLI, runCli } from '../support/processes';
@@ -61,8 +60,8 @@ async function setupLab(t: TestContext): Promise<AgentClient[]> {
   const members = clients.map((c) => ({ node: c.node.name, address: c.node.address }));
   await Promise.all(
     clients.map(async (c) => {
-      await c.db(DbAction.SETUP, 'clockprobe', 10_000, { members, clusterToken: PREFIX });
-      await c.db(DbAction.START, 'clockprobe', 10_000);
+      await c.db('setup', 'clockprobe', 10_000, { members, clusterToken: PREFIX });
+      await c.db('start', 'clockprobe', 10_000);
     }),
   );
   return clients;
@@ -113,8 +112,8 @@ test('agents undo faults without the controller', { timeout: 180_000 }, async (t
     // Bring n2's DB back (the restarted agent reaped the orphan) so the pause below has a process to stop.
     const fresh = await clientsOf(after);
     const members = fresh.map((c) => ({ node: c.node.name, address: c.node.address }));
-    await fresh[1]!.db(DbAction.SETUP, 'clockprobe', 10_000, { members, clusterToken: PREFIX });
-    await fresh[1]!.db(DbAction.START, 'clockprobe', 10_000);
+    await fresh[1]!.db('setup', 'clockprobe', 10_000, { members, clusterToken: PREFIX });
+    await fresh[1]!.db('start', 'clockprobe', 10_000);
 
     const held = await startHeld(after, ['partition', '--shape', 'halves', '--duration', '600']);
     const paused = await startHeld(after, ['pause', '--node', 'all', '--duration', '600']);

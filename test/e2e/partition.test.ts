@@ -4,6 +4,7 @@
  * node, over fresh connections and over long-lived sessions; after heal every pair connects again and no rule of
  * ours is left.
  */
+import { seededUniform } from '../../core/generator/random';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PARTITION_SHAPES, delivers, describeGrudge, grudgeFor } from '../../core/nemesis/grudge';
@@ -24,17 +25,8 @@ import {
 
 const CONNECT_TIMEOUT_MS = 400;
 
-/** A small seeded rng (mulberry32), so a failing shape can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failing shape can be replayed. */
+const seeded = seededUniform;
 
 function addressOf(lab: LabNetwork, name: string): string {
   const node = lab.nodes.find((n) => n.name === name);

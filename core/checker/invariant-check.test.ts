@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Op } from '../../core/history/operation';
-import { checkCounter, compose } from '../../core/checker/invariants';
-import { checkPerKey } from './check-invariants';
+import type { Op } from '../history/operation';
+import { checkCounter, compose } from './invariants';
+import { checkPerKey } from './invariant-check';
 
 const counterOnly = compose({ counter: (h: readonly Op[]) => checkCounter(h) });
 const read = (value: number): Op[] => [

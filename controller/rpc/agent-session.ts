@@ -1,10 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { AgentMessage, ClockMapping, ControllerMessage } from '../proto/gen/agent';
-import type { AgentClient } from './rpc/agent-client';
-import { AgentUnavailableError } from './errors';
-import type { Timeline } from './timeline';
-import { clockBoundViolation } from '../core/time/clock-bounds';
+import type { AgentMessage, ClockMapping, ControllerMessage } from '../../proto/gen/agent';
+import type { AgentClient } from './agent-client';
+import { AgentUnavailableError } from '../errors';
+import type { Timeline } from '../timeline';
+import { clockBoundViolation } from '../../core/time/clock-bounds';
 
 export interface ClockViolation {
   node: string;

@@ -2,15 +2,21 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GO_CLOCK_REFUSAL } from '../faults/clock-faketime';
-import { DB_MARKER_ENV, type ClockReach, type Database, type DbSetupSpec, type DbState } from './database';
-import { ManagedProcess } from './managed-process';
-import { killStalePid, writePidFile } from './pid-file';
+import { noop } from 'cockatiel';
+import { Etcd3 } from 'etcd3';
+import { etcdSpec } from '../../../core/databases/etcd';
+import { GO_CLOCK_REFUSAL } from '../../faults/clock-faketime';
+import type { ClientFactory } from '../../workload/client';
+import { DB_MARKER_ENV, type ClockReach, type Database, type DbSetupSpec, type DbState } from '../database';
+import { ManagedProcess } from '../managed-process';
+import { killStalePid, writePidFile } from '../pid-file';
+import { ETCD_PEER_PORT, etcdEndpoint } from './etcd-connection';
+import { etcdListAppendClient } from './list-append-client';
+import { etcdLockClient } from './lock-client';
+import { etcdRegisterClient } from './register-client';
+import { etcdSetClient } from './set-client';
 
 const execFileAsync = promisify(execFile);
-
-export const ETCD_CLIENT_PORT = 2379;
-export const ETCD_PEER_PORT = 2380;
 
 /**
  * One etcd 3.4 member (Debian package `etcd-server`), configured for fast failover in the lab
@@ -18,6 +24,13 @@ export const ETCD_PEER_PORT = 2380;
  */
 export class EtcdDatabase implements Database {
   readonly name = 'etcd';
+  readonly spec = etcdSpec;
+  readonly clients: Readonly<Record<string, ClientFactory>> = {
+    register: etcdRegisterClient,
+    set: etcdSetClient,
+    'list-append': etcdListAppendClient,
+    lock: etcdLockClient,
+  };
   readonly peerPort = ETCD_PEER_PORT;
   readonly commandMarker = 'etcd';
   #proc: ManagedProcess | undefined;
@@ -54,7 +67,7 @@ export class EtcdDatabase implements Database {
     mkdirSync(this.#memberDir, { recursive: true });
     this.#spec = spec;
     const peer = (addr: string) => `http://${addr}:${ETCD_PEER_PORT}`;
-    const client = `http://${spec.address}:${ETCD_CLIENT_PORT}`;
+    const client = etcdEndpoint(spec.address);
     this.#proc = new ManagedProcess({
       command: this.binary,
       args: [
@@ -125,7 +138,27 @@ export class EtcdDatabase implements Database {
   }
 
   clientEndpoint(): string | undefined {
-    return this.#spec ? `http://${this.#spec.address}:${ETCD_CLIENT_PORT}` : undefined;
+    return this.#spec ? etcdEndpoint(this.#spec.address) : undefined;
+  }
+
+  setupSpec(): DbSetupSpec | undefined {
+    return this.#spec;
+  }
+
+  /** Ready once a linearizable write and read through this member succeed (the cluster has a leader). */
+  async notReady(): Promise<string | undefined> {
+    if (!this.#spec || this.state() !== 'running') return `etcd is ${this.state()}`;
+    const etcd = new Etcd3({ hosts: [etcdEndpoint(this.#spec.address)], faultHandling: { host: () => noop, global: noop } });
+    try {
+      const token = `${this.#spec.node}-${Date.now()}`;
+      await etcd.put(`faultline-ready/${this.#spec.node}`).value(token).options({ deadline: Date.now() + 2000 }).exec();
+      const back = await etcd.get(`faultline-ready/${this.#spec.node}`).options({ deadline: Date.now() + 2000 }).string();
+      return back === token ? undefined : 'etcd returned another value for the readiness key';
+    } catch (err) {
+      return `etcd does not serve yet: ${(err as Error).message}`;
+    } finally {
+      etcd.close();
+    }
   }
 
   clockReach(): ClockReach {

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage } from '../../proto/gen/agent';
-import type { AgentClient } from '../rpc/agent-client';
+import type { AgentClient } from './agent-client';
 
 /**
  * Holds an agent's lease for `faultline fault`: a session stream that only sends heartbeats. Unlike a run's

@@ -1,0 +1,30 @@
+/** Lines a person reads about a linearizability result. */
+import { describeOperation } from '../history/describe-op';
+import type { CheckResult, OpSummary } from './index';
+
+/** The one wording `run` and `check` use for an operation (see describeOperation). */
+export function describeOp(o: OpSummary): string {
+  return describeOperation(o);
+}
+
+const keyName = (k: string): string => (k === '' ? '(single object)' : JSON.stringify(k));
+
+/** The verdict line, then (when invalid) the failing op, the longest prefix and the smallest failing sub-history. */
+export function linearizableSummaryLines(r: CheckResult): string[] {
+  const what = `${r.model}, ${r.opCount} ops, ${r.keyCount} key${r.keyCount === 1 ? '' : 's'}, ${r.stats.elapsedMs} ms`;
+  if (r.valid === true) return [`valid: linearizable (${what})`];
+  if (r.valid === 'unknown') {
+    const why = r.error ?? r.perKey.filter((k) => k.valid === 'unknown').map((k) => `key ${JSON.stringify(k.key)}: ${k.reason ?? 'unknown'}`).slice(0, 5).join('; ');
+    return [`unknown: the check could not decide (${what}): ${why}`];
+  }
+  const ev = r.evidence;
+  const lines = [`INVALID: not linearizable (${what})${r.keyCount > 1 ? `; invalid keys: ${r.invalidKeys.map(keyName).join(', ')}` : ''}`];
+  if (ev) {
+    if (ev.failingOp) lines.push(`  ${r.keyCount > 1 ? `key ${keyName(ev.key)}: ` : ''}cannot linearize ${describeOp(ev.failingOp)}, impossible once the register held ${ev.stateAfterPrefix}`);
+    lines.push(`  longest linearizable prefix: ${ev.longestPrefix.length} ops, leaving state ${ev.stateAfterPrefix}`);
+    lines.push(`  smallest failing sub-history found (${ev.subHistory.length} ops):`);
+    for (const o of ev.subHistory.slice(0, 20)) lines.push(`    ${describeOp(o)}`);
+    if (ev.subHistory.length > 20) lines.push(`    ... ${ev.subHistory.length - 20} more`);
+  }
+  return lines;
+}
