@@ -13,7 +13,7 @@ fi
 # command -> Debian package
 declare -A pkgs=(
   [nats-server]=nats-server [etcd]=etcd-server [etcdctl]=etcd-client [iptables]=iptables
-  [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler
+  [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler [chromium]=chromium [script]=bsdutils [tar]=tar
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do

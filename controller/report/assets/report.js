@@ -103,7 +103,7 @@
         var rows = Object.keys(an).map(function (k) {
           var v = an[k];
           var count = typeof v === 'number' ? v : v && typeof v.count === 'number' ? v.count : Array.isArray(v) ? v.length : '?';
-          var examples = v && Array.isArray(v.examples) ? v.examples : Array.isArray(v) ? v : [];
+          var examples = v && Array.isArray(v.examples) ? v.examples : Array.isArray(v) ? v : r.examples && Array.isArray(r.examples[k]) ? r.examples[k] : [];
           return el('tr', null, [el('td', { class: 'mono', text: k }), el('td', { text: String(count) }), el('td', null, examples.slice(0, 3).map(function (ex) {
             var lines = Array.isArray(ex.explanation) ? ex.explanation : [typeof ex === 'string' ? ex : JSON.stringify(ex)];
             var pic = ex.picture ? meta.files.filter(function (f) { return f.slice(-ex.picture.length) === ex.picture; })[0] : null;
