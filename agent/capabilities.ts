@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { DB_NAMES, createDatabase } from './db/registry';
 import { findLibfaketime } from './faults/clock-faketime';
 import { htbAvailable, iptablesAvailable, netemAvailable } from './faults/iptables';
+import { iptablesBackend } from './faults/iptables-backend';
 
 /** One thing this host can or cannot do, as Hello reports it. */
 export interface Capability {
@@ -24,7 +25,7 @@ export async function detectCapabilities(): Promise<Capability[]> {
   ]);
   const faketime = findLibfaketime();
   return [
-    { name: 'iptables', available: ipt.ok, detail: ipt.reason ?? '' },
+    { name: 'iptables', available: ipt.ok, detail: ipt.reason ?? (await backendDetail()) },
     { name: 'htb', available: htb.ok, detail: htb.reason ?? 'rate limits' },
     { name: 'netem', available: netem.ok, detail: netem.reason ?? '' },
     {
@@ -36,3 +37,14 @@ export async function detectCapabilities(): Promise<Capability[]> {
   ];
 }
 
+
+/** Which backend our rules go to, whether the other one holds rules too, and the FORWARD policy. */
+async function backendDetail(): Promise<string> {
+  try {
+    const b = await iptablesBackend();
+    const other = b.otherBackendRules > 0 ? `; the other backend holds ${b.otherBackendRules} rule(s)` : '';
+    return `${b.backend} backend${other}; FORWARD policy ${b.forwardPolicy}`;
+  } catch (err) {
+    return `backend unknown: ${(err as Error).message}`;
+  }
+}

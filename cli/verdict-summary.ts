@@ -39,7 +39,10 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
       const ev = c['evidence'] as { key?: string; failingOp?: PairedOpLike; stateAfterPrefix?: unknown } | undefined;
       if (c.valid === false && ev?.failingOp) {
         const op = ev.failingOp;
-        lines.push(`  not linearizable: key ${JSON.stringify(ev.key ?? '')}: cannot linearize ${describeOperation(op)}, impossible once the register held ${String(ev.stateAfterPrefix ?? 'nil')}`);
+        lines.push(
+          `  not linearizable: key ${JSON.stringify(ev.key ?? '')}: cannot linearize ${describeOperation(op)}, ` +
+            (c['model'] === 'mutex' ? `impossible while the lock was ${String(ev.stateAfterPrefix)}` : `impossible once the register held ${String(ev.stateAfterPrefix ?? 'nil')}`),
+        );
       } else if (c.valid === 'unknown') {
         lines.push(`  linearizability: unknown for keys ${((c['unknownKeys'] as string[] | undefined) ?? []).join(', ')} (search budget exhausted)`);
       }

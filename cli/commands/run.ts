@@ -7,6 +7,7 @@ import { readPlanFile, readReplay } from '../../controller/run/plan-file';
 import { runTest, type RunOutcome } from '../../controller/run/run-test';
 import { DBS, NEMESIS_TARGETS, PARTITION_SHAPES, resolveRunOptions, type RunConfig, type RunOptions } from '../../controller/run/run-options';
 import { exitCodeFor, EXIT } from '../exit-codes';
+import { insecureWarning } from '../insecure-warning';
 import { cliLogger } from '../logger';
 import { ProgressPrinter } from '../progress-printer';
 import { runJson } from '../run-json';
@@ -30,6 +31,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--nemesis-target <t>', `whom kill and pause hit: ${NEMESIS_TARGETS.join(' | ')} (default: a rotation of one/minority/majority/all/primaries)`)
     .option('--clock-strategy <s>', 'clock faults: faketime (DB under libfaketime; not etcd) | system (node clock; dedicated VMs only)', 'faketime')
     .option('--nodes <spec>', '"lab", or NAME=HOST:PORT,... of running agents', 'lab')
+    .option('--nodes-file <file>', 'a fleet in YAML: nodes (name, address, agentPort), tls cert paths, nats url and credentials')
+    .option('--certs <dir>', 'with a --nodes list: folder with ca.crt, controller.crt, controller.key (faultline certs)')
+    .option('--insecure', 'with a --nodes list: plaintext gRPC to agents started with --insecure')
     .option('--lab-prefix <name>', 'which lab, with --nodes lab', 'fl')
     .option('--nats <url>', 'NATS server (default: the lab\'s)')
     .option('--read-consistency <c>', 'linearizable | serializable', 'linearizable')
@@ -80,6 +84,7 @@ function warnAboutFaultBudget(config: RunConfig): void {
 /** Runs a test with SIGINT/SIGTERM turned into an orderly stop, prints the verdict, returns the exit code. */
 export async function runAndReport(opts: RunOptions & { json?: boolean }): Promise<{ code: number; outcome: RunOutcome }> {
   const config = resolveRunOptions(opts);
+  if (!config.nodes.lab && config.nodes.access.security.kind === 'insecure') insecureWarning('faultline run');
   warnAboutFaultBudget(config);
   const log = cliLogger();
   const stop = new AbortController();

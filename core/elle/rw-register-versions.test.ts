@@ -21,7 +21,7 @@ test('rw-register: with --wfr-keys the crossed reads-then-writes are G0 (a write
   assert.equal(r.anomalyTypes[0], 'G0');
   assert.deepEqual(r.versionOrder?.inferences, ['initial-state', 'wfr-keys']);
   const story = r.anomalies.G0!.examples[0]!.explanation.join('\n');
-  assert.match(story, /writes follow reads/);
+  assert.match(story, /by wfr-keys \(a transaction's write of a key follows the version it read\)/);
   assert.match(story, /ww-precedes/);
 });
 

@@ -37,11 +37,12 @@ export function versionInferences(o: RwRegisterVersionOptions = {}): VersionInfe
   return out;
 }
 
+/** What each inference assumes, in a few words. */
 export const VERSION_INFERENCE_DESCRIPTIONS: Readonly<Record<VersionInference, string>> = {
-  'initial-state': 'initial state (every key starts at nil)',
-  'sequential-keys': 'sequential keys (each process sees each key\'s versions in order)',
-  'linearizable-keys': 'linearizable keys (a transaction sees each key no older than one that finished before it began)',
-  'wfr-keys': 'writes follow reads (a transaction\'s write of a key follows the version it read)',
+  'initial-state': 'every key starts at nil',
+  'sequential-keys': 'each process sees each key\'s versions in order',
+  'linearizable-keys': 'a transaction sees each key no older than one that finished before it began',
+  'wfr-keys': 'a transaction\'s write of a key follows the version it read',
 };
 
 /** Per ok transaction and key: the version it read first (before writing the key) and the one it installed. */
@@ -138,7 +139,7 @@ export function addVersionOrderEdges(h: TxnHistory, writers: readonly Map<Scalar
         // Only installed versions have a place in the order: last writes of transactions that did not fail.
         if (cb === undefined || (cb & 1) === 0 || h.type[cb >> 1] === FAIL) continue;
         const wb = cb >> 1;
-        const because = `by ${VERSION_INFERENCE_DESCRIPTIONS[why]}, version ${showValue(a)} of key ${key} precedes ${showValue(b)}`;
+        const because = `by ${why} (${VERSION_INFERENCE_DESCRIPTIONS[why]}), version ${showValue(a)} of key ${key} precedes ${showValue(b)}`;
         if (ca !== undefined && (ca & 1) === 1 && h.type[ca >> 1] !== FAIL && ca >> 1 !== wb) {
           const wa = ca >> 1;
           edges.add(wa, wb, WW);

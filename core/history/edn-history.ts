@@ -4,7 +4,7 @@
  * The op-map reader is the fast path: it reads the keys it knows straight into an `Op`, without a generic map.
  */
 import { HistoryFormatError } from '../errors';
-import { EdnReader, keyOf, readEdnHistoryForms } from './edn';
+import { EdnReader, isDelimiterCode, keyOf, readEdnHistoryForms } from './edn';
 import type { Op, OpType, ProcessId } from './operation';
 
 const OP_TYPES: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
@@ -16,6 +16,7 @@ export interface ReadOps {
 }
 
 export function parseType(v: unknown, line: number): OpType {
+  if (v === 'invoke' || v === 'ok' || v === 'info' || v === 'fail') return v;
   if (typeof v !== 'string' || !OP_TYPES.has(v)) {
     throw new HistoryFormatError(`unknown op type ${JSON.stringify(v ?? null) ?? String(v)} (expected invoke, ok, fail or info)`, line);
   }
@@ -41,7 +42,41 @@ const K_INDEX = 32;
 const K_KEY = 64;
 const K_ERROR = 128;
 const K_NODE = 256;
-const FIELD_BITS: Record<string, number> = { type: K_TYPE, process: K_PROCESS, f: K_F, value: K_VALUE, time: K_TIME, index: K_INDEX, key: K_KEY, error: K_ERROR, node: K_NODE };
+const FIELD_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: K_TYPE, process: K_PROCESS, f: K_F, value: K_VALUE, time: K_TIME, index: K_INDEX, key: K_KEY, error: K_ERROR, node: K_NODE });
+
+/** The field bit of the keyword name at `p` (after its colon) when it is a known op key ending at a delimiter. */
+function knownKey(t: string, p: number): number {
+  const is = (name: string, bit: number): number => (t.startsWith(name, p) && endsAt(t, p + name.length) ? bit : 0);
+  switch (t.charCodeAt(p)) {
+    case 116: // t
+      return t.charCodeAt(p + 1) === 121 ? is('type', K_TYPE) : is('time', K_TIME);
+    case 102: // f
+      return endsAt(t, p + 1) ? K_F : 0;
+    case 118: // v
+      return is('value', K_VALUE);
+    case 112: // p
+      return is('process', K_PROCESS);
+    case 105: // i
+      return is('index', K_INDEX);
+    case 107: // k
+      return is('key', K_KEY);
+    case 101: // e
+      return is('error', K_ERROR);
+    case 110: // n
+      return is('node', K_NODE);
+    default:
+      return 0;
+  }
+}
+
+const KEY_LENGTH: Record<number, number> = { [K_TYPE]: 4, [K_PROCESS]: 7, [K_F]: 1, [K_VALUE]: 5, [K_TIME]: 4, [K_INDEX]: 5, [K_KEY]: 3, [K_ERROR]: 5, [K_NODE]: 4 };
+
+/** True when position `p` ends a token (a delimiter, or the end of a final text). */
+function endsAt(t: string, p: number): boolean {
+  if (p >= t.length) return true;
+  const c = t.charCodeAt(p);
+  return c === 32 || c === 44 || c === 125 || c === 10 || isDelimiterCode(c);
+}
 
 /** Reads one op map (after its `{`) straight into an Op. */
 function readOpMap(r: EdnReader, line: number, out: ReadOps): void {
@@ -58,29 +93,45 @@ function readOpMap(r: EdnReader, line: number, out: ReadOps): void {
   let error: unknown;
   let node: unknown;
   for (;;) {
-    if (!r.skip()) r.eof(`"{" opened on line ${line} is never closed`, line);
     let c = t.charCodeAt(r.pos);
+    while (c === 32 || c === 44) c = t.charCodeAt(++r.pos);
+    if (c !== 58 && c !== 125) {
+      if (!r.skip()) r.eof(`"{" opened on line ${line} is never closed`, line);
+      c = t.charCodeAt(r.pos);
+    }
     if (c === 125) {
       r.pos++;
       break;
     }
     if (c === 93 || c === 41) r.fail(`expected "}" to close the map opened on line ${line} but found "${t[r.pos]!}"`);
     const keyLine = r.line;
-    const k = c === 58 ? r.readKeyword() : keyOf(r.read());
+    let bit = 0;
+    let k: string | undefined;
+    if (c === 58) {
+      bit = knownKey(t, r.pos + 1);
+      if (bit !== 0) {
+        if (r.pos + 1 + KEY_LENGTH[bit]! >= t.length && !r.final) r.eof('a keyword at the end of a chunk');
+        r.pos += 1 + KEY_LENGTH[bit]!;
+      } else k = r.readKeyword();
+    } else k = keyOf(r.read());
+    c = t.charCodeAt(r.pos);
+    while (c === 32 || c === 44) c = t.charCodeAt(++r.pos);
     if (!r.skip()) r.eof(`"{" opened on line ${line} is never closed`, line);
     c = t.charCodeAt(r.pos);
     if (c === 125) r.fail(`map literal opened on line ${line} has an odd number of forms`, line);
-    const bit = FIELD_BITS[k] ?? 0;
     if (bit === 0) {
-      extra ??= new Set();
-      if (extra.has(k)) r.fail(`duplicate key ${JSON.stringify(k)} in a map`, keyLine);
-      extra.add(k);
-      r.read();
-      continue;
+      bit = FIELD_BITS[k!] ?? 0; // a known key written another way ("type", 'type)
+      if (bit === 0) {
+        extra ??= new Set();
+        if (extra.has(k!)) r.fail(`duplicate key ${JSON.stringify(k)} in a map`, keyLine);
+        extra.add(k!);
+        r.read();
+        continue;
+      }
     }
-    if (seen & bit) r.fail(`duplicate key ${JSON.stringify(k)} in a map`, keyLine);
+    if (seen & bit) r.fail(`duplicate key ${JSON.stringify(k ?? Object.keys(FIELD_BITS).find((n) => FIELD_BITS[n] === bit))} in a map`, keyLine);
     seen |= bit;
-    const v = c === 58 ? r.readKeyword() : r.read();
+    const v = c === 58 ? r.readKeyword() : (c >= 48 && c <= 57) || c === 45 ? r.readNumber() : r.read();
     switch (bit) {
       case K_TYPE: type = v; break;
       case K_PROCESS: process = v; break;

@@ -26,6 +26,11 @@ const CLASS = new Uint8Array(128);
 for (const c of [' ', '\t', '\n', '\r', '\f', '\v', ',']) CLASS[c.charCodeAt(0)] = 1;
 for (const c of ['"', ';', '@', '^', '`', '~', '(', ')', '[', ']', '{', '}', '\\']) CLASS[c.charCodeAt(0)] = 2;
 
+/** True when char code `c` ends a token (whitespace, comma, or a terminating macro character). */
+export function isDelimiterCode(c: number): boolean {
+  return ends(c);
+}
+
 /** True when `c` ends a token (symbol, number, keyword, character name). */
 function ends(c: number): boolean {
   return c < 128 ? CLASS[c]! !== 0 : c === 0x2028 || c === 0x2029 || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a);
@@ -50,6 +55,29 @@ function exactInt(neg: boolean, digits: string, radix: number): number | string 
   return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : `${big}N`;
 }
 
+// Keyword names repeat on every line (:type :invoke :f :read): one interned string per name, found by a hash
+// of its characters, so reading one allocates nothing and comparing it with a literal is a pointer compare.
+const KEYWORD_SLOTS = 1024;
+const keywordTable: (string | undefined)[] = new Array<string | undefined>(KEYWORD_SLOTS);
+const keywordHash = (s: string): number => {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+};
+for (const k of ['type', 'f', 'value', 'process', 'time', 'index', 'key', 'error', 'node', 'invoke', 'ok', 'fail', 'info', 'nemesis', 'read', 'write', 'cas', 'txn', 'r', 'w', 'append', 'add', 'get', 'put', 'enqueue', 'dequeue', 'drain', 'acquire', 'release', 'transfer', 'generate', 'timed-out', 'start', 'stop']) {
+  keywordTable[keywordHash(k) & (KEYWORD_SLOTS - 1)] ??= k;
+}
+
+function internedKeyword(t: string, from: number, to: number, h: number): string {
+  const slot = h & (KEYWORD_SLOTS - 1);
+  const cand = keywordTable[slot];
+  if (cand !== undefined && cand.length === to - from && t.startsWith(cand, from)) return cand;
+  // A property key is an internalized string: the cheapest way to get one from a slice.
+  const name = Object.keys({ [t.slice(from, to)]: 0 })[0]!;
+  if (cand === undefined || to - from <= 24) keywordTable[slot] = name;
+  return name;
+}
+
 /** Sets `o[k] = v` without ever touching the prototype (a key may be named `__proto__`). */
 export function setField(o: Record<string, unknown>, k: string, v: unknown): void {
   if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -69,6 +97,7 @@ export class EdnReader {
   pos = 0;
   line = 1;
   private depth = 0;
+  private readonly stack: unknown[] = [];
   constructor(
     readonly text: string,
     readonly final = true,
@@ -174,18 +203,25 @@ export class EdnReader {
   /** The elements up to `close` (after the opening bracket). */
   readSeq(close: number, startLine: number): unknown[] {
     this.enter(startLine);
-    const out: unknown[] = [];
+    // Elements collect on a shared stack and leave it as an exactly sized array: a vector of two must not keep
+    // the 16 slots a pushed-to array grows to (a history holds hundreds of thousands of them).
+    const stack = this.stack;
+    const base = stack.length;
     const t = this.text;
-    for (;;) {
-      if (!this.skip()) this.eof(`"${close === 93 ? '[' : close === 41 ? '(' : '{'}" opened on line ${startLine} is never closed`, startLine);
-      const c = t.charCodeAt(this.pos);
-      if (c === close) {
-        this.pos++;
-        this.depth--;
-        return out;
+    try {
+      for (;;) {
+        if (!this.skip()) this.eof(`"${close === 93 ? '[' : close === 41 ? '(' : '{'}" opened on line ${startLine} is never closed`, startLine);
+        const c = t.charCodeAt(this.pos);
+        if (c === close) {
+          this.pos++;
+          this.depth--;
+          return stack.slice(base);
+        }
+        if (c === 93 || c === 41 || c === 125) this.fail(`expected "${String.fromCharCode(close)}" to close the form opened on line ${startLine} but found "${t[this.pos]!}"`);
+        stack.push(this.read());
       }
-      if (c === 93 || c === 41 || c === 125) this.fail(`expected "${String.fromCharCode(close)}" to close the form opened on line ${startLine} but found "${t[this.pos]!}"`);
-      out.push(this.read());
+    } finally {
+      stack.length = base;
     }
   }
 
@@ -218,10 +254,17 @@ export class EdnReader {
     const t = this.text;
     let p = ++this.pos;
     if (t.charCodeAt(p) === 58) p = ++this.pos; // ::auto-resolved: kept by its name
-    while (p < t.length && !ends(t.charCodeAt(p))) p++;
+    let h = 0;
+    for (;;) {
+      if (p >= t.length) break;
+      const c = t.charCodeAt(p);
+      if (c < 128 ? CLASS[c]! !== 0 : ends(c)) break;
+      h = (Math.imul(h, 31) + c) | 0;
+      p++;
+    }
     if (p >= t.length && !this.final) this.eof('a keyword at the end of a chunk');
     if (p === this.pos) this.fail('a keyword needs a name after ":"');
-    const name = t.slice(this.pos, p);
+    const name = internedKeyword(t, this.pos, p, h);
     this.pos = p;
     if (name.endsWith(':') || name.endsWith('/') && name !== '/') this.fail(`invalid keyword ":${name}"`);
     return name;

@@ -97,3 +97,8 @@ test('parseHistoryText() reads #jepsen.history.Op records and real-Jepsen values
   throwsAtLine('#jepsen.history.Op{:index 0}\n#inst "2020"\n', 1, /:f/);
   throwsAtLine('{:process 0, :type :invoke, :f :read}\n#inst "2020"\n', 2, /expected an op map/);
 });
+
+test('parseHistoryText() keeps op-map keys named like Object.prototype members out of the op', () => {
+  const { ops } = parseHistoryText('{:process 0, :type :invoke, :f :read, :constructor 1, :__proto__ 2, :toString 3}\n');
+  assert.deepEqual(ops[0], { index: 0, type: 'invoke', process: 0, f: 'read', value: null, line: 1 });
+});

@@ -12,6 +12,11 @@ export interface CounterResult extends InvariantResult {
   reads: number;
   errors: CounterError[];
   errorCount: number;
+  /**
+   * How far the last read (the final read, in a run) lies below the increments certainly applied before it began:
+   * acknowledged increments the counter lost. 0 when it is within its bounds or above them.
+   */
+  lostAmount: number;
 }
 
 function lastAtMost(sorted: readonly number[], t: number, strict: boolean): number {
@@ -55,6 +60,7 @@ export function checkCounter(history: readonly Op[], init = 0): CounterResult {
   const pPos = prefix(possible, true);
   const pNeg = prefix(possible, false);
   const errors: CounterError[] = [];
+  let last: { start: number; shortfall: number } | undefined;
   for (const r of reads) {
     // nil is what a never-touched key reads (Jepsen's independent counters: [3 nil]): the initial value.
     const value = r.value === null || r.value === undefined ? init : r.value;
@@ -64,6 +70,14 @@ export function checkCounter(history: readonly Op[], init = 0): CounterResult {
     const lower = init + cPos[c]! + pNeg[p]!;
     const upper = init + cNeg[c]! + pPos[p]!;
     if (value < lower || value > upper) errors.push({ index: r.index, process: r.process, value, lower, upper });
+    if (!last || r.start >= last.start) last = { start: r.start, shortfall: Math.max(0, lower - value) };
   }
-  return { valid: invariantVerdict(errors.length > 0, reads.length > 0), checker: 'counter', reads: reads.length, errors: sample(errors), errorCount: errors.length };
+  return {
+    valid: invariantVerdict(errors.length > 0, reads.length > 0),
+    checker: 'counter',
+    reads: reads.length,
+    errors: sample(errors),
+    errorCount: errors.length,
+    lostAmount: last?.shortfall ?? 0,
+  };
 }
