@@ -48,7 +48,7 @@ test('a run against a lab that is not up, or an agent that does not answer, fail
   const nats = await startNatsServer({ host: '127.0.0.1', port: await freePort(), dir: tempDir(t, 'nats-pre-') });
   t.after(() => nats.stop());
   const deadPort = await freePort();
-  const noAgent = await runCli(['run', '--nodes', `n1=127.0.0.1:${deadPort}`, '--nats', nats.url, '--time-limit', '60', '--store', store, '--json']);
+  const noAgent = await runCli(['run', '--nodes', `n1=127.0.0.1:${deadPort}`, '--insecure', '--nats', nats.url, '--time-limit', '60', '--store', store, '--json']);
   assert.equal(noAgent.code, 254, noAgent.stderr);
   assert.match(noAgent.stderr, /Cannot reach agent "n1"/);
   assert.doesNotMatch(noAgent.stderr, /faultline: running/);
