@@ -49,8 +49,18 @@ export const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: 'fault',
-    description: 'apply, list and heal faults by hand (against the lab by default)',
+    description: 'apply, list and heal faults by hand (against the lab by default); a fault command returns once the fault is in force, the agents heal it after --duration on their own (--hold: stay in the foreground instead)',
     register: (p) => (require('./commands/fault') as typeof import('./commands/fault')).registerFaultCommand(p),
+  },
+  {
+    name: 'report',
+    description: 'rebuild RUN_DIR/report.html from the run\'s stored history.jsonl, results.json and plan.json',
+    register: (p) => (require('./commands/report') as typeof import('./commands/report')).registerReportCommand(p),
+  },
+  {
+    name: 'serve',
+    description: 'browse the runs of a store: newest first, filter by verdict, database and workload, open reports and files, download a run as .tar.gz (read-only)',
+    register: (p) => (require('./commands/serve') as typeof import('./commands/serve')).registerServeCommand(p),
   },
   {
     name: 'certs',

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunVerdict } from '../controller/run/run-check';
+import { describeOperation } from '../core/history/describe-op';
 
 interface PairedOpLike {
   index: number;
@@ -6,6 +9,8 @@ interface PairedOpLike {
   f: string;
   type: string;
   value: unknown;
+  invokeValue?: unknown;
+  line?: number;
   node?: string;
 }
 
@@ -35,9 +40,8 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
       if (c.valid === false && ev?.failingOp) {
         const op = ev.failingOp;
         lines.push(
-          `  not linearizable: key ${ev.key ?? '?'}: ${op.f} by process ${op.process}${op.node ? ` on ${op.node}` : ''} (event ${op.index}) ` +
-            `${op.type === 'ok' ? `returned ${JSON.stringify(op.value)}` : `(${op.type}) with ${JSON.stringify(op.value)}`}, ` +
-            (c['model'] === 'mutex' ? `impossible while the lock was ${String(ev.stateAfterPrefix)}` : `impossible once the register held ${JSON.stringify(ev.stateAfterPrefix ?? null)}`),
+          `  not linearizable: key ${JSON.stringify(ev.key ?? '')}: cannot linearize ${describeOperation(op)}, ` +
+            (c['model'] === 'mutex' ? `impossible while the lock was ${String(ev.stateAfterPrefix)}` : `impossible once the register held ${String(ev.stateAfterPrefix ?? 'nil')}`),
         );
       } else if (c.valid === 'unknown') {
         lines.push(`  linearizability: unknown for keys ${((c['unknownKeys'] as string[] | undefined) ?? []).join(', ')} (search budget exhausted)`);
@@ -48,5 +52,6 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
     if (c.valid !== true) for (const l of (c.summary ?? []).slice(1, 8)) lines.push(`  ${l.trimStart()}`);
   }
   lines.push(`store: ${storeDir}`);
+  if (existsSync(join(storeDir, 'report.html'))) lines.push(`report: ${join(storeDir, 'report.html')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,4 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Put `faultline` on the PATH (npm's global bin, e.g. /usr/local/bin) unless one is there already.
+if ! command -v faultline >/dev/null 2>&1; then
+  if npm link --no-audit --no-fund --loglevel=error >/dev/null 2>&1; then
+    echo "faultline: the faultline command is now on your PATH ($(command -v faultline || echo "npm's global bin"))" >&2
+  else
+    echo "faultline: could not npm link; run this checkout's CLI as: node $(pwd)/dist/cli/main.js" >&2
+  fi
+fi
 exec node dist/cli/main.js demo "$@"

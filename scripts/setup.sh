@@ -14,7 +14,7 @@ fi
 declare -A pkgs=(
   [nats-server]=nats-server [etcd]=etcd-server [etcdctl]=etcd-client [iptables]=iptables
   [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler [openssl]=openssl [systemd-analyze]=systemd
-  [redis-server]=redis-server [redis-sentinel]=redis-sentinel
+  [redis-server]=redis-server [redis-sentinel]=redis-sentinel [chromium]=chromium [script]=bsdutils [tar]=tar
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do

@@ -75,14 +75,20 @@ export function readOffsetFile(path: string): number {
 }
 
 /**
- * Removes the shared-memory files libfaketime may leave in /dev/shm for `pid` (`faketime_shm_<pid>`,
- * `faketime_sem_<pid>`, ...) once that process is gone. Touches no other process's files. Returns what it removed.
+ * The shared-memory files libfaketime makes for a process, named after its pid: `faketime_shm_<pid>` (shm_open)
+ * and `sem.faketime_sem_<pid>` (a POSIX named semaphore, which glibc keeps in /dev/shm with a `sem.` prefix).
+ */
+export const FAKETIME_SHM_FILE = /^(?:sem\.)?faketime_[a-z]+_(\d+)$/;
+
+/**
+ * Removes the shared-memory files libfaketime may leave in /dev/shm for `pid` (see FAKETIME_SHM_FILE) once that
+ * process is gone. Touches no other process's files. Returns what it removed.
  */
 export function removeFaketimeShm(pid: number, shmDir = '/dev/shm'): string[] {
   if (!Number.isInteger(pid) || pid <= 1 || !existsSync(shmDir)) return [];
   const removed: string[] = [];
   for (const name of readdirSync(shmDir)) {
-    const m = /^faketime_[a-z]+_(\d+)$/.exec(name);
+    const m = FAKETIME_SHM_FILE.exec(name);
     if (m && Number(m[1]) === pid) {
       rmSync(`${shmDir}/${name}`, { force: true });
       removed.push(name);

@@ -1,6 +1,6 @@
 /** `faultline check --model list-append|rw-register`: the transactional (Elle-class) checker. */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { checkTxnHistory, type ElleResult } from '../../core/elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../../core/elle/consistency-models';
 import type { RwRegisterVersionOptions } from '../../core/elle/rw-register-versions';
@@ -8,6 +8,7 @@ import { elleExplanationText, elleSummaryLines } from '../../core/elle/summary';
 import { DEFAULT_CONSISTENCY } from '../../core/checker/registry';
 import { HistoryFormatError, UsageError, namingFile } from '../../core/errors';
 import { readHistoryFile } from '../../core/history/read-history';
+import { evidenceDirFor } from '../evidence-dir';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { reportIfIncomplete } from '../incomplete-history';
 
@@ -16,13 +17,15 @@ export interface TxnCheckOptions {
   consistency?: string;
   json?: boolean;
   outDir?: string;
+  /** Without outDir, evidence goes under this store (see evidenceDirFor). */
+  store?: string;
   /** rw-register: version-order assumptions (--wfr-keys, --sequential-keys, --linearizable-keys). */
   rwRegister?: RwRegisterVersionOptions;
 }
 
 /**
  * Reads FILE, checks it, prints the verdict (JSON with `json`), writes evidence (SVG, explanation) into
- * `outDir/elle/` (default: the file's folder) and returns the exit code: 0 valid, 1 invalid, 2 unknown,
+ * `outDir/elle/` (default: `<store>/check/<file>/<time>/elle/`) and returns the exit code: 0 valid, 1 invalid, 2 unknown,
  * 254 bad input.
  */
 export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<number> {
@@ -45,7 +48,14 @@ export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<
     }
     throw err;
   }
-  const evidenceDir = join(opts.outDir ?? dirname(file), 'elle');
+  if (result.valid === true && result.stats.ok + result.stats.fail === 0) {
+    // As for a run: nothing completed with a known outcome, so nothing was checked.
+    const reason = 'nothing to check: no transaction completed with a known outcome (ok or fail)';
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...result, valid: 'unknown', reason }, null, 2)}\n`);
+    else process.stdout.write(`${opts.model} history of ${result.stats.txns} transactions: unknown: ${reason}\n`);
+    return EXIT.unknown;
+  }
+  const evidenceDir = join(opts.outDir ?? evidenceDirFor(file, opts.store), 'elle');
   let wrote = false;
   if (result.valid !== true || result.anomalyTypes.length > 0) {
     mkdirSync(evidenceDir, { recursive: true });

@@ -14,6 +14,7 @@ import { UsageError, namingFile } from '../../core/errors';
 import { readHistoryFile } from '../../core/history/read-history';
 import { reportError } from '../errors';
 import { EXIT, exitCodeFor } from '../exit-codes';
+import { evidenceDirFor } from '../evidence-dir';
 import { reportIfIncomplete } from '../incomplete-history';
 import { INVARIANT_CHECKERS, parseCheckerList, runInvariantCheck } from './check-invariants';
 import type { TxnCheckOptions } from './check-txn';
@@ -32,6 +33,7 @@ interface CheckCliOptions {
   timeLimit?: string;
   consistency?: string;
   out?: string;
+  store?: string;
   init?: string;
   checker?: string;
   bankTotal?: string;
@@ -129,7 +131,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
     throw new UsageError(`Cannot check: unknown model "${o.model}" (expected one of ${known.join(', ')})`);
   }
   if (o.model === 'list-append' || o.model === 'rw-register') {
-    return runTxnCheck(file, { model: o.model, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...versionOptions(o) });
+    return runTxnCheck(file, { model: o.model, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...(o.store !== undefined ? { store: o.store } : {}), ...versionOptions(o) });
   }
   const { format, ops } = readHistoryFile(file);
   const incomplete = reportIfIncomplete(file, ops, o.json);
@@ -145,7 +147,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   if (model === undefined) {
     const inferred = inferModel(format, ops);
     if (inferred === 'list-append' || inferred === 'rw-register') {
-      return runTxnCheck(file, { model: inferred, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...versionOptions(o) });
+      return runTxnCheck(file, { model: inferred, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...(o.store !== undefined ? { store: o.store } : {}), ...versionOptions(o) });
     }
     model = inferred;
   }
@@ -163,10 +165,17 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   } catch (err) {
     throw namingFile(err, file);
   }
+  if (result.valid === true && !ops.some((op) => op.process !== 'nemesis' && (op.type === 'ok' || op.type === 'fail'))) {
+    // As for a run: a history where nothing completed with a known outcome proves nothing, however vacuously valid.
+    const reason = 'nothing to check: no client operation completed with a known outcome (ok or fail)';
+    if (o.json) process.stdout.write(`${JSON.stringify({ ...result, valid: 'unknown', reason, format })}\n`);
+    else process.stdout.write(`${file}: unknown: ${reason} (${ops.length} events)\n`);
+    return EXIT.unknown;
+  }
   let htmlPath: string | undefined;
   const html = renderEvidenceHtml(result);
   if (html !== undefined) {
-    const dir = o.out ?? dirname(resolve(file));
+    const dir = o.out ?? evidenceDirFor(file, o.store);
     mkdirSync(dir, { recursive: true });
     htmlPath = join(dir, `${basename(file)}.linearizability.html`);
     writeFileSync(htmlPath, html);
@@ -259,7 +268,8 @@ export function registerCheckCommand(program: Command): void {
     .option('--checker <list>', `invariant checkers instead of a model, comma-separated: ${INVARIANT_CHECKERS.join(', ')}`)
     .option('--bank-total <n>', 'bank: the total every read must sum to (default: reads must agree with each other)')
     .option('--linearizable-set', 'set-full: an element missing from a read after it was known present and seen again later is an error too')
-    .option('--out <dir>', 'write the HTML evidence here (default: next to the file)')
+    .option('--out <dir>', 'write the evidence (HTML, Elle pictures) here')
+    .option('--store <dir>', 'without --out, evidence goes to <store>/check/<file name>/<time>/ (printed)', 'store')
     .action(async (files: string[], o: CheckCliOptions) => {
       process.exitCode = await runChecks(files, o);
     });

@@ -29,6 +29,7 @@ interface CommonOptions {
   insecure?: boolean;
   duration: string;
   json?: boolean;
+  hold?: boolean;
 }
 
 function common(cmd: Command, withDuration = true): Command {
@@ -38,7 +39,11 @@ function common(cmd: Command, withDuration = true): Command {
     .option('--certs <dir>', 'with a --nodes list: folder with ca.crt, controller.crt, controller.key (faultline certs)')
     .option('--insecure', 'with a --nodes list: plaintext gRPC to agents started with --insecure')
     .option('--json', 'print what the agents report as JSON');
-  if (withDuration) cmd.option('--duration <time>', 'how long the fault lasts before the agents heal it on their own (e.g. 60s, 10m; a bare number is seconds)', '60s');
+  if (withDuration) {
+    cmd
+      .option('--duration <time>', 'how long the fault lasts before the agents heal it on their own timers (e.g. 60s, 10m; a bare number is seconds; never past the agent\'s --max-fault-duration)', '60s')
+      .option('--hold', 'stay in the foreground holding the fault under a lease: heal on Ctrl-C, at --duration, or within the lease if this process dies');
+  }
   return cmd;
 }
 
@@ -57,9 +62,9 @@ async function clientsFor(opts: CommonOptions): Promise<AgentClient[]> {
   return (await resolveFaultNodes(opts.nodes, opts.labPrefix)).map((n) => new AgentClient(n, security));
 }
 
-function printApplied(applied: AppliedFault, json: boolean | undefined): void {
+function printApplied(applied: AppliedFault, json: boolean | undefined, extra: Record<string, unknown> = {}): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ id: applied.id, description: applied.description, nodes: applied.reports })}\n`);
+    process.stdout.write(`${JSON.stringify({ id: applied.id, description: applied.description, nodes: applied.reports, ...extra })}\n`);
     return;
   }
   process.stdout.write(`${applied.description}\n`);
@@ -70,8 +75,13 @@ function printApplied(applied: AppliedFault, json: boolean | undefined): void {
   }
 }
 
-/** Applies the fault, holds it for --duration under the lease, heals at once on Ctrl-C. */
+/**
+ * Applies the fault and returns once every node has it in force; the agents heal it on their own timers after
+ * --duration (capped by their maximum fault duration), so nothing has to keep running. With --hold: stays in the
+ * foreground under a lease and heals at once on Ctrl-C.
+ */
 async function runFault(fault: AdHocFault, opts: CommonOptions): Promise<void> {
+  if (!opts.hold) return applyDetached(fault, opts);
   const durationMs = parsePositiveDurationMs(opts.duration, '--duration');
   const clients = await clientsFor(opts);
   const stop = new AbortController();
@@ -95,6 +105,39 @@ async function runFault(fault: AdHocFault, opts: CommonOptions): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    for (const c of clients) c.close();
+  }
+}
+
+/** When each node will heal the fault on its own: the latest expiry the agents report for it. */
+async function faultUntil(clients: AgentClient[], applied: AppliedFault): Promise<number | undefined> {
+  const nodes = await faultStatus(clients.filter((c) => applied.nodes.includes(c.node.name)));
+  const ends = nodes.flatMap((n) => n.faults.filter((f) => f.id === applied.id || f.id.startsWith(`${applied.id}-`)).map((f) => Date.parse(f.until)));
+  return ends.length > 0 ? Math.max(...ends) : undefined;
+}
+
+async function applyDetached(fault: AdHocFault, opts: CommonOptions): Promise<void> {
+  const durationMs = parsePositiveDurationMs(opts.duration, '--duration');
+  const clients = await clientsFor(opts);
+  try {
+    await Promise.all(clients.map((c) => c.hello()));
+    const applied = await applyAdHocFault(clients, fault, durationMs);
+    if (!applied.lasting) return printApplied(applied, opts.json);
+    const until = await faultUntil(clients, applied);
+    const heldMs = until === undefined ? 0 : until - Date.now();
+    const capped = until !== undefined && heldMs < durationMs - 2000;
+    printApplied(applied, opts.json, { until: until === undefined ? null : new Date(until).toISOString(), requestedDurationMs: durationMs, capped });
+    if (opts.json) return;
+    if (until === undefined) {
+      process.stdout.write('no node reports it in force any more (it ended or was healed already)\n');
+      return;
+    }
+    const secs = Math.round(heldMs / 1000);
+    process.stdout.write(
+      `in force until ${new Date(until).toISOString()} (${secs}s): the agents heal it then on their own; "faultline fault heal" heals it now\n`,
+    );
+    if (capped) process.stdout.write(`note: the agents cap a fault at their --max-fault-duration: ${secs}s, not the ${opts.duration} asked for\n`);
+  } finally {
     for (const c of clients) c.close();
   }
 }
@@ -168,7 +211,9 @@ function printStatus(nodes: NodeFaultStatus[]): void {
 
 /** `faultline fault ...`: apply, list and heal faults by hand. */
 export function registerFaultCommand(program: Command): void {
-  const fault = program.command('fault').description('apply, list and heal faults by hand (against the lab by default)');
+  const fault = program
+    .command('fault')
+    .description('apply, list and heal faults by hand (against the lab by default); a fault command returns once the fault is in force, the agents heal it after --duration on their own (--hold: stay in the foreground instead)');
 
   common(fault.command('partition').description('cut the network along a grudge'))
     .option('--shape <shape>', `${PARTITION_SHAPES.join(' | ')} | custom`, 'isolate')

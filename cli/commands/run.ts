@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { RunProgress } from '../../controller/progress/run-progress';
 import { CHECKER_NAMES } from '../../core/checker/registry';
 import { DATABASES, supportedPairs } from '../../core/databases';
 import { WORKLOADS } from '../../core/workloads';
@@ -8,6 +9,8 @@ import { DBS, NEMESIS_TARGETS, PARTITION_SHAPES, resolveRunOptions, type RunConf
 import { exitCodeFor, EXIT } from '../exit-codes';
 import { insecureWarning } from '../insecure-warning';
 import { cliLogger } from '../logger';
+import { ProgressPrinter } from '../progress-printer';
+import { runJson } from '../run-json';
 import { summarizeVerdict } from '../verdict-summary';
 
 const num = (v: string) => Number(v);
@@ -41,7 +44,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--keys <n>', 'independent keys in use at a time', num, 5)
     .option('--key-period <s>', 'seconds before the workload moves on to fresh keys (bounds each key\'s history)', num, 5)
     .option('--check-time-limit <s>', 'give up checking after this long (verdict unknown)', num, 300)
-    .option('--summary-interval <s>', 'every this many seconds, log a summary of the run so far and append it to summaries.jsonl', num, 60);
+    .option('--summary-interval <s>', 'every this many seconds, log a summary of the run so far and append it to summaries.jsonl', num, 60)
+    .option('--json', 'print one JSON object on stdout at the end (verdict, checks, counts, folder); progress and logs go to stderr');
 }
 
 /** `run --help`'s tail: what the registries hold. */
@@ -79,7 +83,7 @@ function warnAboutFaultBudget(config: RunConfig): void {
 }
 
 /** Runs a test with SIGINT/SIGTERM turned into an orderly stop, prints the verdict, returns the exit code. */
-export async function runAndReport(opts: RunOptions): Promise<{ code: number; outcome: RunOutcome }> {
+export async function runAndReport(opts: RunOptions & { json?: boolean }): Promise<{ code: number; outcome: RunOutcome }> {
   const config = resolveRunOptions(opts);
   if (!config.nodes.lab && config.nodes.access.security.kind === 'insecure') insecureWarning('faultline run');
   warnAboutFaultBudget(config);
@@ -93,14 +97,27 @@ export async function runAndReport(opts: RunOptions): Promise<{ code: number; ou
   const onTerm = onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  // Live progress on stderr (a status line on a terminal, plain lines otherwise). The run is announced only once
+  // its nodes answered and had what it needs, so a lab that is down fails before any "running" line.
+  const progress = new RunProgress(config.timeLimitMs);
+  const printer = new ProgressPrinter(process.stderr, progress, { tty: process.stderr.isTTY === true, columns: process.stderr.columns || 120 });
+  progress.once('phase', () =>
+    printer.note(`faultline: running ${config.testName} for ${config.timeLimitMs / 1000}s, nemesis ${config.nemesis.join(',') || 'none'}, seed ${config.seed}`),
+  );
+  printer.start();
   try {
-    process.stderr.write(
-      `faultline: running ${config.testName} for ${config.timeLimitMs / 1000}s, nemesis ${config.nemesis.join(',') || 'none'}, seed ${config.seed}\n`,
-    );
-    const outcome = await runTest(config, log, stop.signal);
-    process.stdout.write(summarizeVerdict(outcome.verdict, outcome.storeDir));
+    const outcome = await runTest(config, log, stop.signal, progress);
+    printer.stop();
+    const summary = summarizeVerdict(outcome.verdict, outcome.storeDir);
+    if (opts.json) {
+      process.stderr.write(summary);
+      process.stdout.write(`${JSON.stringify(runJson(outcome))}\n`);
+    } else {
+      process.stdout.write(summary);
+    }
     return { code: outcome.interrupted ? EXIT.unknown : exitCodeFor(outcome.verdict.valid), outcome };
   } finally {
+    printer.stop();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }

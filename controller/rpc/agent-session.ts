@@ -37,6 +37,8 @@ export class AgentSession {
   mapping: ClockMapping | undefined;
   /** Resyncs that disagreed with the previous mapping by more than the drift bound allows. */
   readonly clockViolations: ClockViolation[] = [];
+  /** Date.now() of the agent's last answer on the session (for live progress). */
+  lastHeardAt = 0;
 
   constructor(
     private readonly client: AgentClient,
@@ -51,6 +53,7 @@ export class AgentSession {
     this.#stream = stream;
     stream.on('data', (msg: AgentMessage) => {
       if (msg.body.oneofKind !== 'pong') return;
+      this.lastHeardAt = Date.now();
       const pending = this.#pending.get(msg.body.pong.id);
       if (!pending) return;
       this.#pending.delete(msg.body.pong.id);

@@ -15,8 +15,10 @@ import { readLabState } from '../lab/lab-state';
 import { AgentClient, type NodeAddress, type WorkloadStart } from '../rpc/agent-client';
 import { natsConnectOptions, type FleetAccess } from '../rpc/credentials';
 import { findWorkload } from '../../core/workloads';
+import { writeRunReport } from '../report/write-report';
 import { RunStore } from '../store';
 import { Timeline } from '../timeline';
+import { describeFault, type RunProgress } from '../progress/run-progress';
 import { checkRunHistory, type RunVerdict } from './run-check';
 import { RunSummaries } from './run-summary';
 import type { RunConfig } from './run-options';
@@ -67,7 +69,7 @@ async function resolveNodes(config: RunConfig): Promise<{ nodes: NodeAddress[]; 
  * When `signal` aborts (Ctrl-C) the main phase ends early and all cleanup still runs; the verdict is then unknown.
  * Cleanup (heal, stop workloads, tear down the DB) runs on every path, including errors.
  */
-export async function runTest(config: RunConfig, log: Logger, signal: AbortSignal): Promise<RunOutcome> {
+export async function runTest(config: RunConfig, log: Logger, signal: AbortSignal, progress?: RunProgress): Promise<RunOutcome> {
   const workload = findWorkload(config.workload);
   if (!workload) throw new RangeError(`Cannot run: unknown workload "${config.workload}"`);
   const { nodes, natsUrl, access } = await resolveNodes(config);
@@ -113,6 +115,8 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     } catch (err) {
       throw new NodePreconditionError(`Cannot connect to NATS at ${natsUrl}: ${(err as Error).message}`);
     }
+    // Every precondition holds: only now is the run announced (progress 'setting up').
+    progress?.setPhase('setting up');
     for (const c of clients) {
       const s = new AgentSession(c, timeline, log.child({ component: 'session', node: c.node.name }), LEASE_MS);
       sessions.push(s);
@@ -124,6 +128,11 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     await collector.start();
     summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs);
     summaries.start();
+    const counts = collector.counts;
+    progress?.attach({
+      counts: () => counts,
+      nodes: () => ({ reachable: sessions.filter((s) => Date.now() - s.lastHeardAt < 12_000).length, total: clients.length }),
+    });
     const events = new ControllerEvents(nc, runId, timeline);
     log.info({ runId, store: store.dir }, 'run starting');
 
@@ -167,12 +176,16 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
         log.child({ component: 'nemesis' }),
       );
     }
-    await mainPhase(config, nemesis, log, signal);
+    progress?.setPhase('running');
+    await mainPhase(config, nemesis, log, signal, progress);
     // Final phase: heal everything and verify it took before recovery and final reads.
+    progress?.setPhase('healing');
     if (nemesis) {
       const check = await nemesis.healAndVerify(30_000, signal);
       if (!check.healed) log.error({ problems: check.problems }, 'heal not verified');
     }
+    progress?.setFaults([]);
+    progress?.setPhase('recovering');
     if (!signal.aborted && config.recoveryMs > 0) {
       log.info({ ms: config.recoveryMs }, 'healed; letting the cluster recover');
       await sleep(config.recoveryMs, undefined, { signal }).catch(() => undefined);
@@ -186,6 +199,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(c, i, 'final', [FINAL_PROCESS_BASE + i]))));
       await waitForPhaseEnd(clients, config.opTimeoutMs * 25 + 10_000, signal);
     }
+    progress?.setPhase('collecting');
     const stopped = await Promise.all(clients.map(async (c) => ({ node: c.node.name, status: await c.stopWorkload(runId) })));
     const expected: Record<string, number> = { [CONTROLLER_NODE]: events.lastSeq };
     const unprovable: string[] = [];
@@ -209,12 +223,16 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   } finally {
     await cleanup();
   }
+  progress?.setPhase('checking');
   // Checking can take minutes of CPU: it runs after the cluster is gone and every session is closed, so that
   // no lease or keepalive depends on an event loop busy with the search.
   const verdict = signal.aborted
     ? interruptedVerdict(collected.gaps)
     : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, workload, store, sessions.flatMap((s) => s.clockViolations));
   store.writeJson('results.json', verdict);
+  // The report is for people; a failure to draw it must not turn a verdict into an error.
+  await writeRunReport(store.dir).catch((err: unknown) => log.error({ err }, 'could not write report.html'));
+  progress?.setPhase('done');
   return { verdict, storeDir: store.dir, interrupted: signal.aborted };
 
   async function cleanup(): Promise<void> {
@@ -234,7 +252,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
  * Alternates fault and heal every interval until the time limit or an abort. A remainder shorter than an interval
  * is slept through without a new fault, so timer jitter can never add a fault at the very end.
  */
-async function mainPhase(config: RunConfig, nemesis: NemesisSchedule | undefined, log: Logger, signal: AbortSignal): Promise<void> {
+async function mainPhase(config: RunConfig, nemesis: NemesisSchedule | undefined, log: Logger, signal: AbortSignal, progress?: RunProgress): Promise<void> {
   const endAt = Date.now() + config.timeLimitMs;
   let faulted = false;
   while (!signal.aborted) {
@@ -247,8 +265,14 @@ async function mainPhase(config: RunConfig, nemesis: NemesisSchedule | undefined
     }
     if (lastStretch) break;
     if (!nemesis) continue;
-    if (faulted) await nemesis.stop();
-    else log.info({ fault: await nemesis.start() }, 'nemesis');
+    if (faulted) {
+      await nemesis.stop();
+      progress?.setFaults([]);
+    } else {
+      const fault = await nemesis.start();
+      log.info({ fault }, 'nemesis');
+      progress?.setFaults(nemesis.active === undefined ? [] : [describeFault(nemesis.active, fault)]);
+    }
     faulted = !faulted;
   }
 }

@@ -1,4 +1,5 @@
 /** Lines a person reads about an invariant checker's result: what it counted and, when invalid, the first offenders. */
+import { whereInHistory } from '../history/describe-op';
 import type { Op } from '../history/operation';
 import type { BankResult, CounterResult, InvariantResult, SetFullResult, TotalQueueResult, UniqueIdsResult } from './invariants';
 
@@ -7,8 +8,7 @@ const some = (xs: readonly unknown[], n = 5): string => xs.slice(0, n).map((x) =
 
 /** Where event `index` came from: its line in the file when known. */
 function where(ops: readonly Op[], index: number): string {
-  const line = ops[index]?.line;
-  return line !== undefined ? `line ${line}` : `event ${index}`;
+  return whereInHistory(index, ops[index]?.line);
 }
 
 /** One line (or a few) per checker, indented by two spaces. */

@@ -1,9 +1,10 @@
 /** Lines a person reads about a linearizability result. */
+import { describeOperation } from '../history/describe-op';
 import type { CheckResult, OpSummary } from './index';
 
+/** The one wording `run` and `check` use for an operation (see describeOperation). */
 export function describeOp(o: OpSummary): string {
-  const v = o.type === 'ok' ? o.value : o.invokeValue;
-  return `${o.f} ${JSON.stringify(v ?? null)} by process ${o.process} (${o.line !== undefined ? `line ${o.line}` : `event ${o.index}`})`;
+  return describeOperation(o);
 }
 
 const keyName = (k: string): string => (k === '' ? '(single object)' : JSON.stringify(k));
@@ -33,10 +34,10 @@ function verdictLines(r: CheckResult): string[] {
   const ev = r.evidence;
   const lines = [`INVALID: not linearizable (${what})${r.keyCount > 1 ? `; invalid keys: ${r.invalidKeys.map(keyName).join(', ')}` : ''}`];
   if (ev) {
-    if (ev.failingOp) lines.push(`  ${r.keyCount > 1 ? `key ${keyName(ev.key)}: ` : ''}cannot linearize ${describeOp(ev.failingOp)}`);
+    if (ev.failingOp) lines.push(`  ${r.keyCount > 1 ? `key ${keyName(ev.key)}: ` : ''}cannot linearize ${describeOp(ev.failingOp)}, impossible once the register held ${ev.stateAfterPrefix}`);
     lines.push(`  longest linearizable prefix: ${ev.longestPrefix.length} ops, leaving state ${ev.stateAfterPrefix}`);
     lines.push(`  smallest failing sub-history found (${ev.subHistory.length} ops):`);
-    for (const o of ev.subHistory.slice(0, 20)) lines.push(`    ${o.type.padEnd(4)} ${describeOp(o)}`);
+    for (const o of ev.subHistory.slice(0, 20)) lines.push(`    ${describeOp(o)}`);
     if (ev.subHistory.length > 20) lines.push(`    ... ${ev.subHistory.length - 20} more`);
   }
   return lines;

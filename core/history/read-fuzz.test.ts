@@ -35,7 +35,7 @@ function survives(input: string, what: string): boolean {
       assert.fail(`${what}: crashed with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)} on ${JSON.stringify(input.slice(0, 300))}`);
     }
     assert.ok(!err.message.includes('\n'), `${what}: a message of more than one line: ${err.message}`);
-    assert.match(err.message, /^Cannot read history( at line \d+)?: \S/, what);
+    assert.match(err.message, /^Cannot read history( \(read as [^()]+\))?( at line \d+)?: \S/, what);
     return false;
   }
 }

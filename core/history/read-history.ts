@@ -71,8 +71,11 @@ export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[
     }
     const first = head.subarray(0, n);
     const text = new StringDecoder('utf8').write(first);
-    const format: HistoryFormat = text.trim() === '' && n < head.length && path.endsWith('.log') ? 'porcupine-etcd' : detectHistoryFormat(text);
-    return { format, ops: parseChunks(format, fileChunks(fd, first), path) };
+    // A .jsonl file is JSON lines whatever its first line looks like: a broken first line must be reported as
+    // broken JSON, not as a bad EDN op map.
+    const format: HistoryFormat =
+      text.trim() === '' && n < head.length && path.endsWith('.log') ? 'porcupine-etcd' : path.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(text);
+    return { format, ops: parseChunks(format, fileChunks(fd, first), path, text) };
   } finally {
     closeSync(fd);
   }
@@ -101,11 +104,12 @@ export function detectHistoryFormat(text: string): HistoryFormat {
  * @throws HistoryFormatError(detail, line, file)
  */
 export function parseHistoryText(text: string, file?: string): { format: HistoryFormat; ops: Op[] } {
-  const format = detectHistoryFormat(text);
-  return { format, ops: parseChunks(format, [text], file) };
+  const format = file !== undefined && file.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(text);
+  return { format, ops: parseChunks(format, [text], file, text.slice(0, 1 << 16)) };
 }
 
-function parseChunks(format: HistoryFormat, chunks: Iterable<string>, file: string | undefined): Op[] {
+/** `head`: the start of the file, to say why it was read as `format` when it cannot be. */
+function parseChunks(format: HistoryFormat, chunks: Iterable<string>, file: string | undefined, head: string): Op[] {
   try {
     let read: ReadOps;
     switch (format) {
@@ -126,8 +130,27 @@ function parseChunks(format: HistoryFormat, chunks: Iterable<string>, file: stri
     normaliseTimes(ops);
     return ops;
   } catch (err) {
-    throw file !== undefined ? namingFile(err, file) : err;
+    const named = err instanceof HistoryFormatError ? readAs(err, format, head, file) : err;
+    throw file !== undefined ? namingFile(named, file) : named;
   }
+}
+
+const FORMAT_NAMES: Record<HistoryFormat, string> = {
+  jsonl: 'JSON lines',
+  edn: 'Jepsen EDN',
+  'jepsen-txt': "Jepsen's history.txt",
+  'porcupine-etcd': 'a Porcupine etcd log',
+  'porcupine-kv': 'Porcupine kv EDN',
+};
+
+/** The error with the format the file was read as named in it, and why (its name, or a guess from its first line). */
+function readAs(err: HistoryFormatError, format: HistoryFormat, head: string, file: string | undefined): HistoryFormatError {
+  if (err.readAs !== undefined) return err;
+  const byName = format === 'jsonl' && file?.endsWith('.jsonl') === true;
+  const first = head.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith(';'))?.trim() ?? '';
+  const hint = format === 'edn' && first.startsWith('{') && !first.startsWith('{:') ? '; JSON lines must start with {" or be named .jsonl' : '';
+  const why = byName ? 'by its .jsonl name' : `from its first line${hint}`;
+  return new HistoryFormatError(err.detail, err.line, err.file, { cause: err, readAs: `${FORMAT_NAMES[format]}, ${why}` });
 }
 
 /**

@@ -87,7 +87,7 @@ test('faultline check --checker runs the invariant checkers: each one says valid
   assert.equal(checkEdn(dir, 'counter-ok.edn', [...incs, op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '2', 60)], '--checker', 'counter').code, 0);
   const over = checkEdn(dir, 'counter-bad.edn', [...incs, op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '3', 60)], '--checker', 'counter');
   assert.equal(over.code, 1, over.stdout);
-  assert.match(over.stdout, /read 3 by process 2 \(line 5\) outside \[1, 2\]/);
+  assert.match(over.stdout, /read 3 by process 2 \(event 4, line 5\) outside \[1, 2\]/);
   // --init moves the counter's start.
   assert.equal(checkEdn(dir, 'counter-init.edn', [...incs, op('invoke', 2, 'read', 'nil', 50), op('ok', 2, 'read', '12', 60)], '--checker', 'counter', '--init', '10').code, 0);
   // bank: totals must be conserved (and match --bank-total when given).

@@ -26,7 +26,7 @@ test('faultline check --model list-append: write skew is invalid for serializabl
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'history.edn');
   writeFileSync(file, WRITE_SKEW_EDN);
-  const ser = check('--model', 'list-append', '--consistency', 'serializable', file);
+  const ser = check('--model', 'list-append', '--consistency', 'serializable', '--out', dir, file);
   assert.equal(ser.code, 1, ser.stderr + ser.stdout);
   assert.match(ser.stdout, /G2-item/);
   assert.match(ser.stdout, /rw-precedes/);

@@ -33,7 +33,7 @@ interface Held {
 
 /** Starts a holding `faultline fault ...` and resolves once it says the fault is applied and held. */
 async function startHeld(after: AfterHost, args: string[]): Promise<Held> {
-  const child = spawn(process.execPath, [CLI, 'fault', ...args, ...LAB], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'fault', ...args, '--hold', ...LAB], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

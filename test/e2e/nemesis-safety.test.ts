@@ -26,7 +26,7 @@ const LAB = ['--lab-prefix', PREFIX];
 
 /** A holding `faultline fault ...`; resolves once the fault is applied. */
 async function startHeld(after: AfterHost, args: string[]): Promise<{ child: ChildProcess; exited: Promise<unknown>; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'fault', ...args, ...LAB], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'fault', ...args, '--hold', ...LAB], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultlineLeftovers } from './netns';
+import { FAKETIME_SHM_FILE } from '../../agent/faults/clock-faketime';
 
 export { faultlineLeftovers };
 
@@ -104,14 +105,22 @@ export function processLeftovers(): string[] {
       }
     }
   }
-  // libfaketime shm files named after a pid that no longer runs are leftovers (we remove ours by pid).
-  if (existsSync('/dev/shm')) {
-    for (const f of readdirSync('/dev/shm')) {
-      const m = /^faketime_[a-z]+_(\d+)$/.exec(f);
-      if (m && !existsSync(`/proc/${m[1]}`)) left.push(`/dev/shm/${f} of a process that is gone`);
-    }
-  }
+  left.push(...faketimeShmLeftovers());
   return left;
+}
+
+/**
+ * libfaketime shm files (`faketime_shm_<pid>`, `sem.faketime_sem_<pid>`) named after a pid that no longer runs:
+ * leftovers, since the agent removes its DB processes' files by pid.
+ */
+export function faketimeShmLeftovers(shmDir = '/dev/shm'): string[] {
+  if (!existsSync(shmDir)) return [];
+  return readdirSync(shmDir)
+    .filter((f) => {
+      const m = FAKETIME_SHM_FILE.exec(f);
+      return m !== null && !existsSync(`/proc/${m[1]}`);
+    })
+    .map((f) => `${shmDir}/${f} of a process that is gone`);
 }
 
 /** Everything found now: network resources and process state. */
