@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +45,15 @@ function results(dir: string): Results {
 }
 
 /** Acceptance 5: no redis-server or redis-sentinel of ours, no data directory, nothing listening on 6379/26379. */
+const STARTED_MS = Date.now();
+function madeSinceStart(path: string): boolean {
+  try {
+    return statSync(path).mtimeMs >= STARTED_MS - 1000;
+  } catch {
+    return false; // removed while we looked
+  }
+}
+
 function assertRedisGone(): void {
   assert.deepEqual(dbLeftovers(['redis'], [PREFIX]), [], 'redis processes or data directories left');
   for (const n of NODES) {
@@ -62,7 +71,10 @@ function assertRedisGone(): void {
       assert.doesNotMatch(cmd, /^\S*redis-(server|sentinel)\b/, `redis process ${pid} left in ${ns}: ${cmd}`);
     }
   }
-  const shm = existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((f) => /^faketime_[a-z]+_(\d+)$/.test(f) && !existsSync(`/proc/${/(\d+)$/.exec(f)![1]}`)) : [];
+  // Only files made while this file's runs went on: other runs on the host (a user's, a parallel suite's) are not ours.
+  const shm = existsSync('/dev/shm')
+    ? readdirSync('/dev/shm').filter((f) => /^(sem\.)?faketime_[a-z]+_(\d+)$/.test(f) && !existsSync(`/proc/${/(\d+)$/.exec(f)![1]}`) && madeSinceStart(join('/dev/shm', f)))
+    : [];
   assert.deepEqual(shm, [], 'libfaketime shm files of processes that are gone');
 }
 
