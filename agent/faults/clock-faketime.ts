@@ -78,7 +78,7 @@ export function removeFaketimeShm(pid: number, shmDir = '/dev/shm'): string[] {
   if (!Number.isInteger(pid) || pid <= 1 || !existsSync(shmDir)) return [];
   const removed: string[] = [];
   for (const name of readdirSync(shmDir)) {
-    const m = /^faketime_[a-z]+_(\d+)$/.exec(name);
+    const m = /^(?:sem\.)?faketime_[a-z]+_(\d+)$/.exec(name); // POSIX semaphores are sem.<name>
     if (m && Number(m[1]) === pid) {
       rmSync(`${shmDir}/${name}`, { force: true });
       removed.push(name);

@@ -4,7 +4,7 @@ import { DATABASES, supportedPairs } from '../../core/databases';
 import { WORKLOADS } from '../../core/workloads';
 import { readPlanFile, readReplay } from '../../controller/run/plan-file';
 import { runTest, type RunOutcome } from '../../controller/run/run-test';
-import { DBS, NEMESIS_TARGETS, PARTITION_SHAPES, resolveRunOptions, type RunConfig, type RunOptions } from '../../controller/run/run-options';
+import { DBS, ISOLATION_LEVELS, NEMESIS_TARGETS, PARTITION_SHAPES, resolveRunOptions, type RunConfig, type RunOptions } from '../../controller/run/run-options';
 import { exitCodeFor, EXIT } from '../exit-codes';
 import { cliLogger } from '../logger';
 import { summarizeVerdict } from '../verdict-summary';
@@ -17,6 +17,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--db <name>', `database: ${DBS.join(' | ')}`, 'etcd')
     .option('--workload <name>', `workload: ${[...WORKLOADS.keys()].join(' | ')} (pairs with a client: ${supportedPairs().join(', ')})`, 'register')
     .option('--db-opt <key=value>', 'a database option (repeatable; see "Databases" below)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--isolation <level>', `transaction isolation: ${ISOLATION_LEVELS.join(' | ')} (SQL databases; the same as --db-opt isolation=...)`)
     .option('--time-limit <s>', 'seconds of workload under faults', num, 60)
     .option('--concurrency <n>', 'client processes over all nodes', num, 10)
     .option('--rate <hz>', 'operations per second over all nodes', num, 100)
