@@ -288,6 +288,11 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  /** Client-only nodes (neither the primary nor a standby) run no server. */
+  hostsServer(): boolean {
+    return this.#spec === undefined || this.#role !== 'client';
+  }
+
   reapOrphan(): number | undefined {
     const pid = killStalePid(this.#pidFile, 'postgres');
     if (pid !== undefined) removeFaketimeShm(pid);
