@@ -9,6 +9,7 @@ import { registerCheckCommand } from './commands/check';
 import { registerDemoCommand } from './commands/demo';
 import { registerFaultCommand } from './commands/fault';
 import { registerLabCommand } from './commands/lab';
+import { registerMatrixCommand } from './commands/matrix';
 import { registerRunCommand } from './commands/run';
 import { reportError } from './errors';
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     .showHelpAfterError('(run with --help for usage)');
   registerDemoCommand(program);
   registerRunCommand(program);
+  registerMatrixCommand(program);
   registerCheckCommand(program);
   registerLabCommand(program);
   registerAgentCommand(program);

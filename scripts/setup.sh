@@ -13,7 +13,8 @@ fi
 # command -> Debian package
 declare -A pkgs=(
   [nats-server]=nats-server [etcd]=etcd-server [etcdctl]=etcd-client [iptables]=iptables
-  [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler
+  [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler [setpriv]=util-linux
+  [/usr/lib/postgresql/15/bin/postgres]=postgresql
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do

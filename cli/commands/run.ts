@@ -55,7 +55,7 @@ function registryHelp(): string {
 }
 
 /** The options as the command line gave them, over a plan file's and a replayed run's (flags win). */
-function mergeOptions(cmd: Command, opts: RunOptions, layers: Partial<RunOptions>[]): RunOptions {
+export function mergeOptions(cmd: Command, opts: RunOptions, layers: Partial<RunOptions>[]): RunOptions {
   const merged: Record<string, unknown> = { ...opts };
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) if (cmd.getOptionValueSource(k) !== 'cli') merged[k] = v;
