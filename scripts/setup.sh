@@ -14,7 +14,7 @@ fi
 declare -A pkgs=(
   [nats-server]=nats-server [etcd]=etcd-server [etcdctl]=etcd-client [iptables]=iptables
   [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler [setpriv]=util-linux
-  [/usr/lib/postgresql/15/bin/postgres]=postgresql
+  [/usr/lib/postgresql/15/bin/postgres]=postgresql [mariadbd]=mariadb-server
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do

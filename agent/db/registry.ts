@@ -5,12 +5,14 @@
 import { ClockProbeDatabase } from './clockprobe';
 import type { Database } from './database';
 import { EtcdDatabase } from './etcd/etcd-database';
+import { MariaDbDatabase } from './mariadb/mariadb-database';
 import { PostgresDatabase } from './postgres/postgres-database';
 
 const MODULES: Readonly<Record<string, (dataDir: string) => Database>> = {
   // FAULTLINE_ETCD_BIN points at another etcd build (and lets tests stand in a missing one).
   etcd: (dataDir) => new EtcdDatabase(dataDir, process.env['FAULTLINE_ETCD_BIN'] ?? 'etcd'),
   postgres: (dataDir) => new PostgresDatabase(dataDir),
+  mariadb: (dataDir) => new MariaDbDatabase(dataDir),
   clockprobe: (dataDir) => new ClockProbeDatabase(dataDir),
 };
 

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,13 +101,20 @@ test('postgres list-append at serializable: valid', { timeout: 300_000 }, async 
   const store = tempDir(lifo(tc), 'pg-store-');
   const res = await runCli(run(store, ['--workload', 'list-append', '--isolation', 'serializable', '--nemesis', 'none', '--time-limit', '20', '--seed', '11']), { timeoutMs: 240_000 });
   assertNothingLeft();
-  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-  const r = readJson<Results>(join(latestRun(store, 'postgres-list-append'), 'results.json'));
-  assert.equal(r.checks['list-append']!.valid, true);
+  const dir = latestRun(store, 'postgres-list-append');
+  const r = readJson<Results>(join(dir, 'results.json'));
+  if (r.checks['list-append']!.valid !== true) {
+    // Rare so far (1 run in 8): keep the evidence, the temporary store is removed after the test.
+    const keep = `/tmp/faultline-pg-serializable-${Date.now()}`;
+    cpSync(dir, keep, { recursive: true });
+    tc.diagnostic(`serializable run invalid; its folder is kept in ${keep}`);
+  }
+  assert.equal(r.checks['list-append']!.valid, true, r.checks['list-append']!.summary.join('\n'));
   assert.deepEqual(r.checks['list-append']!.anomalies, {});
   // Serialization failures are definite aborts, recorded as fail; with no faults nothing is in doubt.
   assert.ok(r.stats.fail > 0 && r.stats.ok > 100, JSON.stringify(r.stats));
   assert.equal(r.stats.info, 0);
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
 });
 
 test('postgres bank at serializable under --nemesis kill of the primary: totals conserved, valid', { timeout: 300_000 }, async (tc) => {
@@ -124,4 +131,80 @@ test('postgres bank at serializable under --nemesis kill of the primary: totals 
   assert.ok((r.stats.faults?.['kill'] ?? 0) >= 2, `the primary was killed: ${JSON.stringify(r.stats.faults)}`);
   assert.equal(r.checks['bank']!.valid, true, r.checks['bank']!.summary.join('\n'));
   assert.deepEqual(r.checks['bank']!.anomalies, {});
+});
+
+interface Matrix {
+  complete: boolean;
+  rows: { params: Record<string, string>; runs: { dir: string | null; valid: boolean | 'unknown'; anomalies: Record<string, number> }[] }[];
+}
+
+function onlyMatrix(store: string): string {
+  const dirs = readdirSync(join(store, 'matrix'));
+  assert.equal(dirs.length, 1, `one matrix folder: ${dirs.join(', ')}`);
+  return join(store, 'matrix', dirs[0]!);
+}
+
+const matrixArgs = (store: string, extra: string[]) => [
+  'matrix', '--nodes', 'lab', '--lab-prefix', PREFIX, '--db', 'postgres', '--workload', 'list-append', '--nemesis', 'none',
+  '--recovery-time', '1', '--seed', '5', '--store', store, ...extra,
+];
+
+test('faultline matrix over the three isolation levels: a table that agrees with the single runs, matrix.json and matrix.md, exit 1', { timeout: 600_000 }, async (tc) => {
+  if (skip) return tc.skip(skip);
+  const store = tempDir(lifo(tc), 'pg-matrix-');
+  const res = await runCli(matrixArgs(store, ['--vary', 'isolation=read-committed,repeatable-read,serializable', '--time-limit', '15']), { timeoutMs: 540_000 });
+  assertNothingLeft();
+  assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
+  const dir = onlyMatrix(store);
+  const m = readJson<Matrix>(join(dir, 'matrix.json'));
+  assert.equal(m.complete, true);
+  assert.deepEqual(m.rows.map((r) => r.params['isolation']), ['read-committed', 'repeatable-read', 'serializable']);
+  const [rc, rr, ser] = m.rows.map((r) => r.runs[0]!);
+  for (const run of [rc, rr, ser]) assert.ok(run!.dir !== null && existsSync(join(run!.dir, 'results.json')), 'each run has its folder');
+  assert.equal(rc!.valid, false);
+  assert.ok(Object.keys(rc!.anomalies).some((a) => /^(G-single|G-nonadjacent|lost-update)/.test(a)), `read committed: ${JSON.stringify(rc!.anomalies)}`);
+  assert.equal(rr!.valid, false);
+  assert.ok((rr!.anomalies['G2-item'] ?? 0) > 0, `repeatable read: ${JSON.stringify(rr!.anomalies)}`);
+  assert.equal(rr!.anomalies['G-single'], undefined);
+  assert.equal(ser!.valid, true, JSON.stringify(ser!.anomalies));
+  // The table: one row per level, the verdict, the anomaly names with counts, the folder of the run.
+  const md = readFileSync(join(dir, 'matrix.md'), 'utf8');
+  assert.match(md, /^\| isolation \| verdicts \| anomalies \| run \|$/m);
+  assert.match(md, new RegExp(`^\\| repeatable-read \\| INVALID \\| .*G2-item ×${rr!.anomalies['G2-item']}.* \\| ${rr!.dir} \\|$`, 'm'));
+  assert.match(md, /^\| serializable \| valid \| — \| .+ \|$/m);
+  assert.ok(res.stdout.includes(md.trim()), 'the table is printed');
+});
+
+test('faultline matrix: Ctrl-C stops after the current run and still writes the table of what ran', { timeout: 600_000 }, async (tc) => {
+  if (skip) return tc.skip(skip);
+  const store = tempDir(lifo(tc), 'pg-matrix-');
+  let child: ChildProcess | undefined;
+  let stderr = '';
+  let interrupted = false;
+  const res = await runCli(matrixArgs(store, ['--vary', 'isolation=read-committed,serializable', '--time-limit', '10']), {
+    timeoutMs: 300_000,
+    onSpawn: (c) => {
+      child = c;
+      c.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Ctrl-C once the first run is under way.
+        if (/run 1\/2/.test(stderr) && !interrupted) {
+          interrupted = true;
+          c.kill('SIGINT');
+        }
+      });
+    },
+  });
+  assert.ok(child);
+  assertNothingLeft();
+  assert.match(res.stderr, /stopping after the current run/);
+  assert.doesNotMatch(res.stderr, /run 2\/2/);
+  const m = readJson<Matrix>(join(onlyMatrix(store), 'matrix.json'));
+  assert.equal(m.complete, false);
+  assert.equal(m.rows[0]!.runs.length, 1, 'the run under way finished');
+  assert.equal(m.rows[1]!.runs.length, 0, 'no new run started');
+  assert.equal(m.rows[0]!.runs[0]!.valid, false, 'the finished run was checked (read committed)');
+  assert.match(res.stdout, /stopped early: 1 of 2 runs done/);
+  assert.match(readFileSync(join(onlyMatrix(store), 'matrix.md'), 'utf8'), /\| serializable \| not run \|/);
+  assert.equal(res.code, 1);
 });
