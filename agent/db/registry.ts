@@ -13,6 +13,7 @@ const MODULES: Readonly<Record<string, (dataDir: string) => Database>> = {
   etcd: (dataDir) => new EtcdDatabase(dataDir, process.env['FAULTLINE_ETCD_BIN'] ?? 'etcd'),
   postgres: (dataDir) => new PostgresDatabase(dataDir),
   mariadb: (dataDir) => new MariaDbDatabase(dataDir),
+  galera: (dataDir) => new MariaDbDatabase(dataDir, true),
   clockprobe: (dataDir) => new ClockProbeDatabase(dataDir),
 };
 

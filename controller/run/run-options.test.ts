@@ -10,7 +10,7 @@ const base: RunOptions = {
 };
 
 test('resolveRunOptions rejects an unknown --db and --workload with a one-line message naming the flag', () => {
-  assert.throws(() => resolveRunOptions({ ...base, db: 'mongo' }), (e: unknown) => e instanceof UsageError && /--db must be one of etcd, redis, postgres, mariadb \(got "mongo"\)/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(() => resolveRunOptions({ ...base, db: 'mongo' }), (e: unknown) => e instanceof UsageError && /--db must be one of etcd, redis, postgres, mariadb, galera \(got "mongo"\)/.test(e.message) && !e.message.includes('\n'));
   assert.throws(() => resolveRunOptions({ ...base, workload: 'queue' }), /--workload must be one of register, set, counter, bank, list-append, rw-register, lock \(got "queue"\)/);
   // A workload without a client on this database: the pairs that exist are named.
   assert.throws(() => resolveRunOptions({ ...base, workload: 'bank' }), (e: unknown) => e instanceof UsageError && /etcd has no client for the bank workload; the pairs that exist are etcd\/register, etcd\/set/.test(e.message));

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { MY_SQL } from '../../../core/databases/mariadb-sql';
 import { mariadbSpec } from '../../../core/databases/mariadb';
+import { galeraSpec } from '../../../core/databases/galera';
+import type { DatabaseSpec } from '../../../core/databases';
 import { faketimeEnv, findLibfaketime, removeFaketimeShm } from '../../faults/clock-faketime';
 import type { ClientFactory } from '../../workload/client';
 import { DB_MARKER_ENV, type ClockReach, type Database, type DbSetupSpec, type DbState } from '../database';
@@ -21,6 +23,10 @@ const MY_USER = 'mysql';
 
 /** The single server runs on the first member; every node's clients connect to it. */
 const serverOf = (members: readonly { address: string }[]): string => members[0]!.address;
+/** Galera's group communication port (in each node's namespace). */
+export const GALERA_PORT = 14567;
+/** Galera's provider library (Debian galera-4). */
+const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
 
 /**
  * MariaDB 10.11, single node: the first member runs mariadbd (a fresh data dir from mariadb-install-db at setup,
@@ -28,22 +34,32 @@ const serverOf = (members: readonly { address: string }[]): string => members[0]
  * under libfaketime when it is installed.
  */
 export class MariaDbDatabase implements Database {
-  readonly name = 'mariadb';
-  readonly spec = mariadbSpec;
-  readonly clients: Readonly<Record<string, ClientFactory>> = {
-    bank: myBankClient((ctx) => serverOf(ctx.members)),
-    'list-append': myListAppendClient((ctx) => serverOf(ctx.members)),
-    'rw-register': myRwRegisterClient((ctx) => serverOf(ctx.members)),
-  };
-  readonly peerPort = MY_PORT;
+  readonly name: string;
+  readonly spec: DatabaseSpec;
+  readonly clients: Readonly<Record<string, ClientFactory>>;
+  readonly peerPort: number;
   readonly commandMarker = 'mariadbd';
   #proc: ManagedProcess | undefined;
   #spec: DbSetupSpec | undefined;
   #serves = false;
   #clientStarted = false;
+  #bootstrapped = false;
   #lastPid: number | undefined;
 
-  constructor(private readonly dataDir: string) {}
+  /**
+   * `galera`: every member runs a server with wsrep on (the first bootstraps with --wsrep-new-cluster, the others
+   * join it; a restarted member rejoins), and clients talk to their own node's member.
+   */
+  constructor(
+    private readonly dataDir: string,
+    private readonly galera = false,
+  ) {
+    this.name = galera ? 'galera' : 'mariadb';
+    this.spec = galera ? galeraSpec : mariadbSpec;
+    this.peerPort = galera ? GALERA_PORT : MY_PORT;
+    const hostOf = galera ? (ctx: { address: string }) => ctx.address : (ctx: { members: { address: string }[] }) => serverOf(ctx.members);
+    this.clients = { bank: myBankClient(hostOf), 'list-append': myListAppendClient(hostOf), 'rw-register': myRwRegisterClient(hostOf) };
+  }
 
   get #root(): string {
     return join(this.dataDir, 'mariadb');
@@ -63,10 +79,11 @@ export class MariaDbDatabase implements Database {
       const { stdout } = await execFileAsync(MARIADBD, ['--version'], { timeout: 5000 });
       if (!/MariaDB/.test(stdout)) return `${MARIADBD} --version did not report MariaDB`;
       await execFileAsync('id', ['-u', MY_USER], { timeout: 5000 });
-      return undefined;
     } catch {
       return 'MariaDB is not installed on this node: install the Debian package mariadb-server (apt-get install -y mariadb-server)';
     }
+    if (this.galera && !existsSync(GALERA_PROVIDER)) return `Galera is not installed on this node (${GALERA_PROVIDER} is missing): install the Debian package galera-4 (apt-get install -y galera-4)`;
+    return undefined;
   }
 
   async setup(spec: DbSetupSpec): Promise<void> {
@@ -77,12 +94,17 @@ export class MariaDbDatabase implements Database {
     rmSync(this.#root, { recursive: true, force: true });
     this.#spec = spec;
     this.#clientStarted = false;
-    this.#serves = spec.address === serverOf(spec.members);
+    this.#serves = this.galera || spec.address === serverOf(spec.members);
     this.#proc = undefined;
     if (!this.#serves) return;
     mkdirSync(this.#root, { recursive: true });
     await execFileAsync(INSTALL_DB, ['--no-defaults', `--datadir=${this.#data}`, `--user=${MY_USER}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { timeout: 60_000 });
-    this.#proc = new ManagedProcess({
+    this.#bootstrapped = false;
+    this.#proc = this.#makeProcess(spec, []);
+  }
+
+  #makeProcess(spec: DbSetupSpec, extra: string[]): ManagedProcess {
+    return new ManagedProcess({
       command: MARIADBD,
       args: [
         '--no-defaults',
@@ -98,18 +120,44 @@ export class MariaDbDatabase implements Database {
         '--innodb-lock-wait-timeout=1',
         `--innodb-flush-log-at-trx-commit=${spec.options['flush-log-at-trx-commit'] ?? '1'}`,
         '--max-connections=500',
+        ...(this.galera ? this.#wsrepArgs(spec) : []),
+        ...extra,
       ],
-      env: { ...(findLibfaketime() !== undefined ? faketimeEnv(this.#timestampFile) : process.env), [DB_MARKER_ENV]: 'mariadb' },
+      env: { ...(findLibfaketime() !== undefined ? faketimeEnv(this.#timestampFile) : process.env), [DB_MARKER_ENV]: this.name },
       logFile: join(this.dataDir, 'mariadb.log'),
       stopGraceMs: 10_000,
     });
   }
 
+  #wsrepArgs(spec: DbSetupSpec): string[] {
+    const gcomm = spec.members.map((m) => `${m.address}:${GALERA_PORT}`).join(',');
+    return [
+      '--wsrep-on=ON',
+      `--wsrep-provider=${GALERA_PROVIDER}`,
+      `--wsrep-cluster-address=gcomm://${gcomm}`,
+      `--wsrep-cluster-name=${spec.clusterToken.slice(0, 60)}`,
+      `--wsrep-node-address=${spec.address}`,
+      `--wsrep-node-name=${spec.node}`,
+      `--wsrep-provider-options=gmcast.listen_addr=tcp://${spec.address}:${GALERA_PORT};ist.recv_addr=${spec.address}:14568;evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S`,
+      `--wsrep-sst-receive-address=${spec.address}:14444`,
+      '--wsrep-sst-method=rsync',
+      '--binlog-format=ROW',
+      '--default-storage-engine=InnoDB',
+      '--innodb-autoinc-lock-mode=2',
+    ];
+  }
+
   async start(): Promise<number> {
-    if (!this.#spec) throw new Error('Cannot start mariadb: it is not set up on this node');
+    if (!this.#spec) throw new Error(`Cannot start ${this.name}: it is not set up on this node`);
     if (!this.#serves) {
       this.#clientStarted = true;
       return 0;
+    }
+    // The first Galera member bootstraps a new cluster, once; after that (a restart) every member rejoins.
+    if (this.#proc?.pid === undefined) {
+      const bootstrap = this.galera && !this.#bootstrapped && this.#spec.address === serverOf(this.#spec.members);
+      if (bootstrap) this.#bootstrapped = true;
+      this.#proc = this.#makeProcess(this.#spec, bootstrap ? ['--wsrep-new-cluster'] : []);
     }
     const pid = await this.#proc!.start();
     this.#lastPid = pid;
@@ -155,7 +203,7 @@ export class MariaDbDatabase implements Database {
   state(): DbState {
     if (!this.#spec) return 'not-set-up';
     if (!this.#serves) return this.#clientStarted ? 'running' : 'stopped';
-    return this.#proc!.state;
+    return this.#proc?.state ?? 'stopped';
   }
 
   pid(): number | undefined {
@@ -170,11 +218,19 @@ export class MariaDbDatabase implements Database {
   async notReady(): Promise<string | undefined> {
     const spec = this.#spec;
     if (!spec || this.state() !== 'running') return `mariadb is ${this.state()}`;
-    const host = serverOf(spec.members);
+    const host = this.galera ? spec.address : serverOf(spec.members);
     let c: mysql.Connection | undefined;
     try {
       c = await mysql.createConnection({ host, port: MY_PORT, user: 'root', connectTimeout: 2000 });
       c.on('error', () => undefined);
+      if (this.galera) {
+        const why = await galeraNotSynced(c);
+        if (why !== undefined) return why;
+        if (spec.address !== serverOf(spec.members)) {
+          const [rows] = await c.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'faultline' AND table_name = 'accounts'");
+          return Number((rows as { n: number }[])[0]?.n ?? 0) > 0 ? undefined : 'the schema has not replicated here yet';
+        }
+      }
       await c.query('CREATE DATABASE IF NOT EXISTS faultline');
       await c.query('USE faultline');
       if (this.#serves) {
@@ -195,8 +251,20 @@ export class MariaDbDatabase implements Database {
     return { faketime: true, timestampFile: this.#timestampFile };
   }
 
+  /** MariaDB: the server's node. Galera (multi-primary): a member that is synced in the primary component. */
   async isPrimary(): Promise<boolean | undefined> {
-    return this.#serves && this.state() === 'running';
+    if (!this.#spec || !this.#serves || this.state() !== 'running') return false;
+    if (!this.galera) return true;
+    let c: mysql.Connection | undefined;
+    try {
+      c = await mysql.createConnection({ host: this.#spec.address, port: MY_PORT, user: 'root', connectTimeout: 2000 });
+      c.on('error', () => undefined);
+      return (await galeraNotSynced(c)) === undefined;
+    } catch {
+      return false;
+    } finally {
+      c?.destroy();
+    }
   }
 
   hostsServer(): boolean {
@@ -212,4 +280,14 @@ export class MariaDbDatabase implements Database {
   #cleanShm(): void {
     if (this.#lastPid !== undefined) removeFaketimeShm(this.#lastPid);
   }
+}
+
+/** Why a Galera member does not serve yet: not synced (joining, donor, ...) or not in the primary component. */
+async function galeraNotSynced(c: mysql.Connection): Promise<string | undefined> {
+  const [rows] = await c.query("SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status', 'wsrep_ready')");
+  const status = Object.fromEntries((rows as { Variable_name: string; Value: string }[]).map((r) => [r.Variable_name, r.Value]));
+  if (status['wsrep_cluster_status'] !== 'Primary') return `galera member not in the primary component (${status['wsrep_cluster_status'] ?? '?'})`;
+  if (status['wsrep_local_state_comment'] !== 'Synced') return `galera member is ${status['wsrep_local_state_comment'] ?? '?'}, not synced`;
+  if (status['wsrep_ready'] !== 'ON') return 'galera member is not ready';
+  return undefined;
 }
