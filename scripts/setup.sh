@@ -19,7 +19,8 @@ declare -A pkgs=(
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pkgs[$cmd]}")
+  # A command on PATH or in /usr/sbin, or an absolute path to a file (a library such as Galera's provider).
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || { [ "${cmd#/}" != "$cmd" ] && [ -e "$cmd" ]; } || missing+=("${pkgs[$cmd]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
