@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,6 +44,7 @@ export class MariaDbDatabase implements Database {
   #serves = false;
   #clientStarted = false;
   #bootstrapped = false;
+  #installing: ChildProcess | undefined;
   #lastPid: number | undefined;
 
   /**
@@ -98,9 +99,30 @@ export class MariaDbDatabase implements Database {
     this.#proc = undefined;
     if (!this.#serves) return;
     mkdirSync(this.#root, { recursive: true });
-    await execFileAsync(INSTALL_DB, ['--no-defaults', `--datadir=${this.#data}`, `--user=${MY_USER}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { timeout: 60_000 });
+    await this.#installDb();
     this.#bootstrapped = false;
     this.#proc = this.#makeProcess(spec, []);
+  }
+
+  /** mariadb-install-db into the fresh data dir; the child is remembered so a teardown during setup can stop it. */
+  async #installDb(): Promise<void> {
+    // Its own process group: it runs a bootstrap mariadbd, which a stop must reach too.
+    const child = spawn(INSTALL_DB, ['--no-defaults', `--datadir=${this.#data}`, `--user=${MY_USER}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => killGroup(child.pid), 60_000);
+    this.#installing = child;
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      const code = await new Promise<number | null>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (c) => resolve(c));
+      });
+      clearTimeout(timer);
+      if (code !== 0) throw new Error(`mariadb-install-db failed (exit ${code}): ${output.trim().split('\n').slice(-3).join(' ')}`);
+    } finally {
+      this.#installing = undefined;
+    }
   }
 
   #makeProcess(spec: DbSetupSpec, extra: string[]): ManagedProcess {
@@ -186,10 +208,17 @@ export class MariaDbDatabase implements Database {
   }
 
   async teardown(): Promise<void> {
+    // A teardown can arrive while setup still runs mariadb-install-db (another node's setup failed): stop it first.
+    const installing = this.#installing;
+    if (installing && installing.exitCode === null) {
+      const exited = new Promise((resolve) => installing.once('exit', resolve));
+      killGroup(installing.pid);
+      await exited;
+    }
     await this.#proc?.kill();
     this.#cleanShm();
     this.reapOrphan();
-    rmSync(this.#root, { recursive: true, force: true });
+    rmSync(this.#root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     rmSync(this.#timestampFile, { force: true });
     this.#proc = undefined;
     this.#spec = undefined;
@@ -290,4 +319,13 @@ async function galeraNotSynced(c: mysql.Connection): Promise<string | undefined>
   if (status['wsrep_local_state_comment'] !== 'Synced') return `galera member is ${status['wsrep_local_state_comment'] ?? '?'}, not synced`;
   if (status['wsrep_ready'] !== 'ON') return 'galera member is not ready';
   return undefined;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
