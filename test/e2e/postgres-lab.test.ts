@@ -133,6 +133,28 @@ test('postgres bank at serializable under --nemesis kill of the primary: totals 
   assert.deepEqual(r.checks['bank']!.anomalies, {});
 });
 
+test('postgres primary + hot standby, list-append at repeatable-read reading from the standby, 60 s: completes, verdict explained', { timeout: 300_000 }, async (tc) => {
+  if (skip) return tc.skip(skip);
+  const store = tempDir(lifo(tc), 'pg-store-');
+  const res = await runCli(
+    run(store, ['--workload', 'list-append', '--isolation', 'repeatable-read', '--nemesis', 'none', '--time-limit', '60', '--seed', '13', '--db-opt', 'replicas=1', '--db-opt', 'read-from=replica']),
+    { timeoutMs: 240_000 },
+  );
+  assertNothingLeft();
+  assert.ok(res.code === 0 || res.code === 1, `a verdict: ${res.code}\n${res.stdout}\n${res.stderr}`);
+  const dir = latestRun(store, 'postgres-list-append');
+  const r = readJson<Results>(join(dir, 'results.json'));
+  assert.deepEqual(r.gaps, []);
+  const la = r.checks['list-append']!;
+  assert.notEqual(la.valid, 'unknown');
+  assert.ok(la.summary.length > 0);
+  // The standby on n2 streamed from the primary and served the clients' read-only transactions.
+  const standbyLog = readFileSync(join(dir, 'nodes', 'n2', 'postgres.log'), 'utf8');
+  assert.match(standbyLog, /started streaming WAL from primary/);
+  assert.match(standbyLog, /connection authorized: .*application_name=faultline-client/);
+  tc.diagnostic(`standby run: ${la.valid === true ? 'valid' : `invalid: ${JSON.stringify(la.anomalies)}`}`);
+});
+
 interface Matrix {
   complete: boolean;
   rows: { params: Record<string, string>; runs: { dir: string | null; valid: boolean | 'unknown'; anomalies: Record<string, number> }[] }[];

@@ -53,6 +53,7 @@ export class PgConnection {
         port: PG_PORT,
         user: 'postgres',
         database: 'postgres',
+        application_name: 'faultline-client',
         connectionTimeoutMillis: this.ctx.opTimeoutMs,
         query_timeout: this.ctx.opTimeoutMs,
         keepAlive: true,

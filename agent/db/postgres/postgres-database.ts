@@ -122,6 +122,8 @@ export class PostgresDatabase implements Database {
       hot_standby_feedback: 'on',
       deadlock_timeout: '100ms',
       log_min_messages: 'warning',
+      // Each client connection is logged with its application_name, so a run shows which server served clients.
+      log_connections: 'on',
       log_line_prefix: '%m [%p] ',
     };
     // With standbys, a synchronous commit waits for one of them (synchronous_commit decides how far).
