@@ -99,7 +99,14 @@ export class MariaDbDatabase implements Database {
     this.#proc = undefined;
     if (!this.#serves) return;
     mkdirSync(this.#root, { recursive: true });
-    await this.#installDb();
+    try {
+      await this.#installDb();
+    } catch (err) {
+      // Seen now and then with several nodes installing at once; a fresh data dir and a second try do it.
+      rmSync(this.#data, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      if (this.#spec !== spec) throw err;
+      await this.#installDb();
+    }
     this.#bootstrapped = false;
     this.#proc = this.#makeProcess(spec, []);
   }
@@ -119,7 +126,10 @@ export class MariaDbDatabase implements Database {
         child.once('exit', (c) => resolve(c));
       });
       clearTimeout(timer);
-      if (code !== 0) throw new Error(`mariadb-install-db failed (exit ${code}): ${output.trim().split('\n').slice(-3).join(' ')}`);
+      if (code !== 0) {
+        const errors = output.split('\n').filter((l) => /ERROR|error/.test(l)).slice(0, 3).join(' ');
+        throw new Error(`mariadb-install-db failed (exit ${code}): ${errors || output.trim().split('\n').slice(-3).join(' ')}`);
+      }
     } finally {
       this.#installing = undefined;
     }
