@@ -4,7 +4,7 @@
  * rpc edges touch the generated protobuf code; no import cycles.
  */
 /** Files allowed to import proto/gen: the gRPC edges of controller and agent, the event codec, and tests. */
-const RPC_EDGE = '^(controller/rpc/|agent/agent-service[.]ts$|agent/agent[.]ts$|events/|test/|proto/gen/)';
+const RPC_EDGE = '^(controller/rpc/|agent/agent-service[.]ts$|agent/agent[.]ts$|agent/rpc-guard[.]ts$|agent/fault-verify[.]ts$|events/|test/|proto/gen/)';
 
 module.exports = {
   forbidden: [

@@ -15,6 +15,7 @@ import {
   type ControllerMessage,
   type DbRequest,
   type DbResponse,
+  type FaultResponse,
   type PartitionRequest,
   type ShapeRequest,
   type WorkloadStatus,
@@ -233,9 +234,9 @@ export class AgentService {
     };
   }
 
-  #faultReply(message: string): { ok: boolean; message: string; active: string[]; state: NodeFaultState } {
+  #faultReply(message: string): FaultResponse {
     const state = this.#faultState();
-    return { ok: true, message, active: state.faults.map((f) => f.id), state };
+    return { ok: true, message, active: state.faults.map((f) => f.id), state, checks: [] };
   }
 
   #workloadStatus(runId: string = this.#workloadRunId): WorkloadStatus {

@@ -10,6 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { agentServiceDefinition } from '../proto/gen/agent.grpc-server';
 import { AgentService } from './agent-service';
+import { agentServerCredentials } from './agent-tls';
+import { FaultVerifier } from './fault-verify';
+import { guardHandlers, MAX_REQUEST_BYTES } from './rpc-guard';
 import { ClockMapper } from './clock';
 import type { AgentConfig } from './config';
 import { reapOrphans } from './db/registry';
@@ -18,6 +21,8 @@ import { FaultJournal } from './fault-journal';
 import { FaultManager } from './fault-manager';
 
 export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSignal): Promise<void> {
+  // Checked before anything else happens: a key that cannot be read must not leave a half-started agent.
+  const credentials = config.tls ? agentServerCredentials(config.tls) : grpc.ServerCredentials.createInsecure();
   mkdirSync(config.dataDir, { recursive: true });
   const journal = new FaultJournal(join(config.dataDir, 'faults.json'));
   let service: AgentService | undefined;
@@ -43,6 +48,10 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
     reconnectTimeWait: 500,
     pingInterval: 2000,
     timeout: 5000,
+    // Our own inbox prefix: the NATS server lets this agent subscribe to its own replies and nothing else.
+    inboxPrefix: `_INBOX_${config.node}`,
+    ...(config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.password ?? '' } : {}),
+    ...(config.nats.caFile !== undefined ? { tls: { caFile: config.nats.caFile } } : {}),
   });
   const clock = new ClockMapper();
   const publisher = new EventPublisher(nc, config.node, join(config.dataDir, 'spool'), clock, log.child({ component: 'publisher' }));
@@ -53,13 +62,15 @@ export async function runAgent(config: AgentConfig, log: Logger, signal: AbortSi
     'grpc.keepalive_timeout_ms': 1000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 500,
+    'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
   });
-  server.addService(agentServiceDefinition, service.handlers());
+  const verifier = new FaultVerifier(config, faults, () => service?.db, nc, log.child({ component: 'verify' }));
+  server.addService(agentServiceDefinition, guardHandlers(service.handlers(), config, log.child({ component: 'guard' }), (rpc, req, res, peer) => verifier.check(rpc, req, res, peer)));
   const address = `${config.listenHost}:${config.listenPort}`;
   await new Promise<void>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    server.bindAsync(address, credentials, (err) => (err ? reject(err) : resolve())),
   );
-  log.info({ address, node: config.node, nats: config.natsUrl }, 'agent listening');
+  log.info({ address, node: config.node, nats: config.natsUrl, mtls: config.tls !== undefined, allow: { databases: config.allow.databases, faults: config.allow.faults, clockStrategies: config.allow.clockStrategies, targets: config.allow.targetsText } }, 'agent listening');
 
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();

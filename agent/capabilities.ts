@@ -1,6 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { tmpdir } from 'node:os';
+import { DB_NAMES, createDatabase } from './db/registry';
+import { findLibfaketime } from './faults/clock-faketime';
+import { htbAvailable, iptablesAvailable, netemAvailable } from './faults/iptables';
+import { iptablesBackend } from './faults/iptables-backend';
+
 /** One thing this host can or cannot do, as Hello reports it. */
 export interface Capability {
   name: string;
@@ -8,22 +11,21 @@ export interface Capability {
   /** Version, or why it is missing. */
   detail: string;
 }
-import { htbAvailable, iptablesAvailable, netemAvailable } from './faults/iptables';
 
-const execFileAsync = promisify(execFile);
 
-/** Where Debian's `faketime` package puts the preload library. */
-export const LIBFAKETIME_PATHS = [
-  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
-];
 
 /** What this host can do, reported in Hello so the controller can refuse a plan the nodes cannot carry out. */
 export async function detectCapabilities(): Promise<Capability[]> {
-  const [ipt, htb, netem, etcd] = await Promise.all([iptablesAvailable(), htbAvailable(), netemAvailable(), probe('etcd', ['--version'])]);
-  const faketime = LIBFAKETIME_PATHS.find((p) => existsSync(p));
+  const [ipt, htb, netem, dbs] = await Promise.all([
+    iptablesAvailable(),
+    htbAvailable(),
+    netemAvailable(),
+    // Every DB module answers for itself whether its binaries are here (nothing is created: no setup runs).
+    Promise.all(DB_NAMES.map(async (name) => ({ name, problem: await createDatabase(name, tmpdir()).installProblem() }))),
+  ]);
+  const faketime = findLibfaketime();
   return [
-    { name: 'iptables', available: ipt.ok, detail: ipt.reason ?? '' },
+    { name: 'iptables', available: ipt.ok, detail: ipt.reason ?? (await backendDetail()) },
     { name: 'htb', available: htb.ok, detail: htb.reason ?? 'rate limits' },
     { name: 'netem', available: netem.ok, detail: netem.reason ?? '' },
     {
@@ -31,15 +33,18 @@ export async function detectCapabilities(): Promise<Capability[]> {
       available: faketime !== undefined,
       detail: faketime ?? 'libfaketime not found: apt-get install -y faketime',
     },
-    { name: 'etcd', available: etcd.ok, detail: etcd.detail },
+    ...dbs.map((d) => ({ name: d.name, available: d.problem === undefined, detail: d.problem ?? 'installed' })),
   ];
 }
 
-async function probe(cmd: string, args: string[]): Promise<{ ok: boolean; detail: string }> {
+
+/** Which backend our rules go to, whether the other one holds rules too, and the FORWARD policy. */
+async function backendDetail(): Promise<string> {
   try {
-    const { stdout } = await execFileAsync(cmd, args, { timeout: 5000 });
-    return { ok: true, detail: stdout.split('\n')[0] ?? '' };
-  } catch {
-    return { ok: false, detail: `${cmd} not found` };
+    const b = await iptablesBackend();
+    const other = b.otherBackendRules > 0 ? `; the other backend holds ${b.otherBackendRules} rule(s)` : '';
+    return `${b.backend} backend${other}; FORWARD policy ${b.forwardPolicy}`;
+  } catch (err) {
+    return `backend unknown: ${(err as Error).message}`;
   }
 }

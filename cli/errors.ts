@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { HistoryFormatError, UsageError } from '../core/errors';
+import { CertificateError } from '../controller/certs/cert-authority';
 import { AgentRequestError, AgentUnavailableError, NodePreconditionError } from '../controller/errors';
 import { EXIT } from './exit-codes';
 
@@ -11,6 +12,7 @@ export function isUserError(err: unknown): err is Error {
     err instanceof RangeError ||
     err instanceof TypeError && /^Cannot /.test(err.message) ||
     err instanceof NodePreconditionError ||
+    err instanceof CertificateError ||
     err instanceof AgentUnavailableError ||
     err instanceof AgentRequestError
   );

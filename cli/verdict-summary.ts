@@ -37,7 +37,7 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
         lines.push(
           `  not linearizable: key ${ev.key ?? '?'}: ${op.f} by process ${op.process}${op.node ? ` on ${op.node}` : ''} (event ${op.index}) ` +
             `${op.type === 'ok' ? `returned ${JSON.stringify(op.value)}` : `(${op.type}) with ${JSON.stringify(op.value)}`}, ` +
-            `impossible once the register held ${JSON.stringify(ev.stateAfterPrefix ?? null)}`,
+            (c['model'] === 'mutex' ? `impossible while the lock was ${String(ev.stateAfterPrefix)}` : `impossible once the register held ${JSON.stringify(ev.stateAfterPrefix ?? null)}`),
         );
       } else if (c.valid === 'unknown') {
         lines.push(`  linearizability: unknown for keys ${((c['unknownKeys'] as string[] | undefined) ?? []).join(', ')} (search budget exhausted)`);

@@ -11,6 +11,8 @@ export interface NatsServerOptions {
   dir: string;
   /** Leave running after this process exits (the lab's server); otherwise it dies with us. */
   detached?: boolean;
+  /** A config file (e.g. the authorization block of nats-auth.ts); command-line options still apply over it. */
+  configFile?: string;
 }
 
 export interface NatsServerHandle {
@@ -28,7 +30,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
   const log = openSync(join(opts.dir, 'nats-server.log'), 'a');
   const child = spawn(
     'nats-server',
-    ['-a', opts.host, '-p', String(opts.port), '-js', '-sd', join(opts.dir, 'jetstream'), '--http_port', '0'],
+    [...(opts.configFile !== undefined ? ['-c', opts.configFile] : []), '-a', opts.host, '-p', String(opts.port), '-js', '-sd', join(opts.dir, 'jetstream'), '--http_port', '0'],
     { stdio: ['ignore', log, log], detached: opts.detached === true },
   );
   closeSync(log);

@@ -9,8 +9,9 @@ export class HistoryFormatError extends Error {
     readonly file?: string,
     options?: ErrorOptions,
   ) {
+    // One line, whatever the input quoted in `detail` holds.
     super(
-      `Cannot read history${file ? ` "${file}"` : ''}${line !== undefined ? ` at line ${line}` : ''}: ${detail}`,
+      `Cannot read history${file ? ` "${file}"` : ''}${line !== undefined ? ` at line ${line}` : ''}: ${detail.replace(/[\n\r\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1))}`,
       options,
     );
   }

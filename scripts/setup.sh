@@ -13,8 +13,9 @@ fi
 # command -> Debian package
 declare -A pkgs=(
   [nats-server]=nats-server [etcd]=etcd-server [etcdctl]=etcd-client [iptables]=iptables
-  [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler [setpriv]=util-linux
-  [/usr/lib/postgresql/15/bin/postgres]=postgresql [mariadbd]=mariadb-server
+  [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler [openssl]=openssl [systemd-analyze]=systemd
+  [redis-server]=redis-server [redis-sentinel]=redis-sentinel
+  [setpriv]=util-linux [/usr/lib/postgresql/15/bin/postgres]=postgresql [mariadbd]=mariadb-server
   [/usr/lib/galera/libgalera_smm.so]=galera-4 [rsync]=rsync
 )
 missing=()

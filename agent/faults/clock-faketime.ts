@@ -7,8 +7,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LIBFAKETIME_PATHS } from '../capabilities';
 
+/** Where Debian's `faketime` package puts the preload library. */
+export const LIBFAKETIME_PATHS = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+];
 
 /** Why libfaketime cannot reach a Go program, in the words `faultline fault clock` and the run print. */
 export const GO_CLOCK_REFUSAL =

@@ -3,7 +3,8 @@
  * issuing one operation at a time at the configured rate, publishing an invoke before and a completion after every
  * operation, with a deadline per operation. After an `info` the process id is retired and the loop goes on under
  * a fresh one (`p + concurrency`, Jepsen's rule), so no process ever has two operations open. Stopping lets
- * in-flight operations finish (each has its own deadline), so every invoke gets its completion.
+ * in-flight operations finish (each has its own deadline), so every invoke gets its completion; then each process
+ * runs what its generator's `drain` names (a lock's release), recorded like any other operation.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -98,19 +99,14 @@ export class WorkloadRunner {
       nextAt = Math.max(nextAt + intervalMs, Date.now());
       const op = gen.next(process, this.clock.map().timeNanos);
       if (op === undefined) break;
-      this.publisher.publish({ runId: this.config.runId, process, type: 'invoke', f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), value: op.value });
-      this.invoked++;
-      const done = await this.#invoke(client, op);
-      this.publisher.publish({
-        runId: this.config.runId,
-        process,
-        type: done.type,
-        f: op.f,
-        ...(op.key !== undefined ? { key: op.key } : {}),
-        value: done.value,
-        ...(done.error !== undefined ? { error: done.error } : {}),
-      });
-      this.completed++;
+      if (op.delayMs !== undefined && op.delayMs > 0) {
+        try {
+          await sleep(op.delayMs, undefined, { signal: this.#stop.signal });
+        } catch {
+          break; // stopped while waiting: the op was not invoked; drain() below says what must still run
+        }
+      }
+      const done = await this.#step(process, client, op);
       gen.complete(op, done);
       if (done.type === 'info') {
         // The op may still take effect later: this process id is retired and the client goes on under a fresh one
@@ -121,6 +117,26 @@ export class WorkloadRunner {
         client = this.#open();
       }
     }
+    const last = this.#stop.signal.aborted ? gen.drain?.(process) : undefined;
+    if (last !== undefined) gen.complete(last, await this.#step(process, client, last));
+  }
+
+  /** Invokes one op and publishes its invoke and completion. */
+  async #step(process: number, client: Client, op: Invocation): Promise<Completion> {
+    this.publisher.publish({ runId: this.config.runId, process, type: 'invoke', f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), value: op.value });
+    this.invoked++;
+    const done = await this.#invoke(client, op);
+    this.publisher.publish({
+      runId: this.config.runId,
+      process,
+      type: done.type,
+      f: op.f,
+      ...(op.key !== undefined ? { key: op.key } : {}),
+      value: done.value,
+      ...(done.error !== undefined ? { error: done.error } : {}),
+    });
+    this.completed++;
+    return done;
   }
 
   #retire(client: Client): void {

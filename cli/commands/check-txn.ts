@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkTxnHistory, type ElleResult } from '../../core/elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../../core/elle/consistency-models';
+import type { RwRegisterVersionOptions } from '../../core/elle/rw-register-versions';
 import { elleExplanationText, elleSummaryLines } from '../../core/elle/summary';
 import { DEFAULT_CONSISTENCY } from '../../core/checker/registry';
 import { HistoryFormatError, UsageError, namingFile } from '../../core/errors';
@@ -15,6 +16,8 @@ export interface TxnCheckOptions {
   consistency?: string;
   json?: boolean;
   outDir?: string;
+  /** rw-register: version-order assumptions (--wfr-keys, --sequential-keys, --linearizable-keys). */
+  rwRegister?: RwRegisterVersionOptions;
 }
 
 /**
@@ -32,7 +35,8 @@ export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<
     const { ops } = readHistoryFile(file);
     const incomplete = reportIfIncomplete(file, ops, opts.json);
     if (incomplete !== undefined) return incomplete;
-    ({ result, pictures } = checkTxnHistory(ops, { model: opts.model, consistency }));
+    if (opts.rwRegister && opts.model !== 'rw-register') throw new UsageError(`Cannot check: --wfr-keys, --sequential-keys and --linearizable-keys only apply to rw-register, not ${opts.model}`);
+    ({ result, pictures } = checkTxnHistory(ops, { model: opts.model, consistency, ...(opts.rwRegister ? { rwRegister: opts.rwRegister } : {}) }));
   } catch (err) {
     if (err instanceof HistoryFormatError || err instanceof RangeError || err instanceof UsageError) {
       const msg = (namingFile(err, file) as Error).message;

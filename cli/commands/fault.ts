@@ -15,6 +15,9 @@ import {
 import { formatOffsetMs, parseDurationMs, parsePositiveDurationMs, parseRateBitsPerSecond } from '../../controller/nemesis/durations';
 import type { LinkShape } from '../../controller/rpc/agent-client';
 import { NodePreconditionError } from '../../controller/errors';
+import { labAccess } from '../../controller/lab/lab-access';
+import { certsDirSecurity, INSECURE, type ControllerSecurity } from '../../controller/rpc/credentials';
+import { insecureWarning } from '../insecure-warning';
 
 /** How long the controller's heartbeats keep the agents' lease: once this process dies, they heal within it. */
 const LEASE_MS = 10_000;
@@ -22,6 +25,8 @@ const LEASE_MS = 10_000;
 interface CommonOptions {
   nodes: string;
   labPrefix: string;
+  certs?: string;
+  insecure?: boolean;
   duration: string;
   json?: boolean;
 }
@@ -30,13 +35,26 @@ function common(cmd: Command, withDuration = true): Command {
   cmd
     .option('--nodes <spec>', '"lab", or NAME=HOST:PORT,... of running agents', 'lab')
     .option('--lab-prefix <name>', 'which lab, with --nodes lab', 'fl')
+    .option('--certs <dir>', 'with a --nodes list: folder with ca.crt, controller.crt, controller.key (faultline certs)')
+    .option('--insecure', 'with a --nodes list: plaintext gRPC to agents started with --insecure')
     .option('--json', 'print what the agents report as JSON');
   if (withDuration) cmd.option('--duration <time>', 'how long the fault lasts before the agents heal it on their own (e.g. 60s, 10m; a bare number is seconds)', '60s');
   return cmd;
 }
 
+function securityFor(opts: CommonOptions): ControllerSecurity {
+  if (opts.nodes === 'lab') return labAccess(opts.labPrefix).security;
+  if (opts.insecure) {
+    insecureWarning('faultline fault');
+    return INSECURE;
+  }
+  if (opts.certs === undefined) throw new UsageError('Cannot reach the agents: a --nodes list needs --certs DIR (made with "faultline certs") or --insecure');
+  return certsDirSecurity(opts.certs);
+}
+
 async function clientsFor(opts: CommonOptions): Promise<AgentClient[]> {
-  return (await resolveFaultNodes(opts.nodes, opts.labPrefix)).map((n) => new AgentClient(n));
+  const security = securityFor(opts);
+  return (await resolveFaultNodes(opts.nodes, opts.labPrefix)).map((n) => new AgentClient(n, security));
 }
 
 function printApplied(applied: AppliedFault, json: boolean | undefined): void {

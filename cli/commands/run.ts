@@ -6,6 +6,7 @@ import { readPlanFile, readReplay } from '../../controller/run/plan-file';
 import { runTest, type RunOutcome } from '../../controller/run/run-test';
 import { DBS, ISOLATION_LEVELS, NEMESIS_TARGETS, PARTITION_SHAPES, resolveRunOptions, type RunConfig, type RunOptions } from '../../controller/run/run-options';
 import { exitCodeFor, EXIT } from '../exit-codes';
+import { insecureWarning } from '../insecure-warning';
 import { cliLogger } from '../logger';
 import { summarizeVerdict } from '../verdict-summary';
 
@@ -28,6 +29,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--nemesis-target <t>', `whom kill and pause hit: ${NEMESIS_TARGETS.join(' | ')} (default: a rotation of one/minority/majority/all/primaries)`)
     .option('--clock-strategy <s>', 'clock faults: faketime (DB under libfaketime; not etcd) | system (node clock; dedicated VMs only)', 'faketime')
     .option('--nodes <spec>', '"lab", or NAME=HOST:PORT,... of running agents', 'lab')
+    .option('--nodes-file <file>', 'a fleet in YAML: nodes (name, address, agentPort), tls cert paths, nats url and credentials')
+    .option('--certs <dir>', 'with a --nodes list: folder with ca.crt, controller.crt, controller.key (faultline certs)')
+    .option('--insecure', 'with a --nodes list: plaintext gRPC to agents started with --insecure')
     .option('--lab-prefix <name>', 'which lab, with --nodes lab', 'fl')
     .option('--nats <url>', 'NATS server (default: the lab\'s)')
     .option('--read-consistency <c>', 'linearizable | serializable', 'linearizable')
@@ -77,6 +81,7 @@ function warnAboutFaultBudget(config: RunConfig): void {
 /** Runs a test with SIGINT/SIGTERM turned into an orderly stop, prints the verdict, returns the exit code. */
 export async function runAndReport(opts: RunOptions): Promise<{ code: number; outcome: RunOutcome }> {
   const config = resolveRunOptions(opts);
+  if (!config.nodes.lab && config.nodes.access.security.kind === 'insecure') insecureWarning('faultline run');
   warnAboutFaultBudget(config);
   const log = cliLogger();
   const stop = new AbortController();

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { canConnect, freePort, startNatsServer } from '../nats-server';
+import { ensureLabCertificates, ensureLabNatsAuth, writeLabAgentConfig } from './lab-access';
 import { isOurProcess, terminate } from './lab-process';
 import { labDir, readLabState, writeLabState, type LabAgentState, type LabState } from './lab-state';
 import { createLabNetwork, destroyLabNetwork, describeLabNetwork, netnsSpawnArgs } from './network';
@@ -38,6 +39,9 @@ export async function labUp(opts: LabUpOptions, log: Logger): Promise<LabState> 
   const dir = labDir(prefix);
   mkdirSync(dir, { recursive: true });
   const previous = readLabState(prefix);
+  // mTLS and NATS authentication by default: the lab's own CA, certificates and passwords, under its state folder.
+  await ensureLabCertificates(prefix, net.nodes);
+  const natsAuth = ensureLabNatsAuth(prefix, net.nodes.map((n) => n.name));
 
   let nats: LabState['nats'];
   if (opts.natsUrl) {
@@ -46,7 +50,7 @@ export async function labUp(opts: LabUpOptions, log: Logger): Promise<LabState> 
     nats = previous.nats;
   } else {
     const port = await freePort(net.hostAddress);
-    const server = await startNatsServer({ host: net.hostAddress, port, dir: join(dir, 'nats'), detached: true });
+    const server = await startNatsServer({ host: net.hostAddress, port, dir: join(dir, 'nats'), detached: true, configFile: natsAuth.configFile });
     nats = { url: server.url, pid: server.pid, external: false };
     log.info({ url: server.url, pid: server.pid }, 'nats started');
   }
@@ -59,7 +63,10 @@ export async function labUp(opts: LabUpOptions, log: Logger): Promise<LabState> 
       agents.push(old);
       continue;
     }
-    const pid = await startAgent(node.name, node.namespace, node.address, nats.url, dir);
+    const subnet = `${net.hostAddress.split('.').slice(0, 3).join('.')}.0/24`;
+    const pid = await startAgent(node.name, node.namespace, node.address, nats.url, dir, (dataDir) =>
+      writeLabAgentConfig(prefix, node.name, dataDir, subnet, !nats.external),
+    );
     agents.push({ name: node.name, namespace: node.namespace, address: node.address, agentAddress, pid });
     log.info({ node: node.name, pid }, 'agent started');
   }
@@ -69,13 +76,21 @@ export async function labUp(opts: LabUpOptions, log: Logger): Promise<LabState> 
   return state;
 }
 
-async function startAgent(name: string, namespace: string, address: string, natsUrl: string, dir: string): Promise<number> {
+async function startAgent(
+  name: string,
+  namespace: string,
+  address: string,
+  natsUrl: string,
+  dir: string,
+  writeConfig: (dataDir: string) => string,
+): Promise<number> {
   const dataDir = join(dir, 'nodes', name);
   mkdirSync(dataDir, { recursive: true });
+  const configFile = writeConfig(dataDir);
   const logFd = openSync(join(dataDir, 'agent.log'), 'a');
   const [cmd, args] = netnsSpawnArgs(namespace, process.execPath, [
     CLI_MAIN, 'agent', '--node', name, '--listen', `${address}:${AGENT_PORT}`,
-    '--nats', natsUrl, '--data-dir', dataDir, '--insecure',
+    '--nats', natsUrl, '--data-dir', dataDir, '--config', configFile,
   ]);
   const child = spawn(cmd, args, { stdio: ['ignore', logFd, logFd], detached: true });
   closeSync(logFd);

@@ -21,10 +21,13 @@ export interface NodeReport {
   dbPid: number;
   dbProcessState: string;
   faults: { id: string; kind: string; sinceMs: number; untilMs: number }[];
+  /** How the agent verified that the fault bites and that its control paths still answer (empty for heals). */
+  checks?: { name: string; ok: boolean; detail: string }[];
 }
 
 export function nodeReport(res: FaultResponse): NodeReport {
-  return { message: res.message, ...stateReport(res.state) };
+  const checks = (res.checks ?? []).map((c) => ({ name: c.name, ok: c.ok, detail: c.detail }));
+  return { message: res.message, ...stateReport(res.state), ...(checks.length > 0 ? { checks } : {}) };
 }
 
 export function stateReport(state: NodeFaultState | undefined): Omit<NodeReport, 'message'> {

@@ -240,9 +240,14 @@ export class NemesisSchedule {
   }
 }
 
-/** The per-node part of a nemesis event: message, clock offset, DB pid and /proc state. */
-function summarize(reports: Record<string, NodeReport>): Record<string, { message: string; clockOffsetMs: number; dbPid: number; dbProcessState: string }> {
+/** The per-node part of a nemesis event: message, clock offset, DB pid and /proc state, and how the fault was verified. */
+function summarize(
+  reports: Record<string, NodeReport>,
+): Record<string, { message: string; clockOffsetMs: number; dbPid: number; dbProcessState: string; verified?: NodeReport['checks'] }> {
   return Object.fromEntries(
-    Object.entries(reports).map(([n, r]) => [n, { message: r.message, clockOffsetMs: r.clockOffsetMs, dbPid: r.dbPid, dbProcessState: r.dbProcessState }]),
+    Object.entries(reports).map(([n, r]) => [
+      n,
+      { message: r.message, clockOffsetMs: r.clockOffsetMs, dbPid: r.dbPid, dbProcessState: r.dbProcessState, ...(r.checks ? { verified: r.checks } : {}) },
+    ]),
   );
 }

@@ -17,6 +17,7 @@ import {
 import { AgentServiceClient } from '../../proto/gen/agent.grpc-client';
 import type { LinkShape } from '../../core/nemesis/link-shape';
 import { AgentRequestError, AgentUnavailableError } from '../errors';
+import { agentChannelOptions, channelCredentials, type ControllerSecurity } from './credentials';
 
 export type { LinkShape };
 
@@ -71,8 +72,11 @@ export interface WorkloadStart {
 export class AgentClient {
   readonly raw: AgentServiceClient;
 
-  constructor(readonly node: NodeAddress) {
-    this.raw = new AgentServiceClient(node.agent, grpc.credentials.createInsecure(), {
+  /** `security`: mutual TLS (the default everywhere) or, asked for explicitly, plaintext. */
+  constructor(readonly node: NodeAddress, security: ControllerSecurity) {
+    const agentHost = node.agent.slice(0, node.agent.lastIndexOf(':'));
+    this.raw = new AgentServiceClient(node.agent, channelCredentials(security, node.name, agentHost), {
+      ...agentChannelOptions(security, node.name),
       'grpc.keepalive_time_ms': 1000,
       'grpc.keepalive_timeout_ms': 1000,
       'grpc.keepalive_permit_without_calls': 1,

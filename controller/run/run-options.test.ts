@@ -40,8 +40,15 @@ test('resolveRunOptions refuses clock faults libfaketime cannot deliver, and pri
 });
 
 test('resolveRunOptions parses a node list and converts units', () => {
-  const c = resolveRunOptions({ ...base, nodes: 'n1=10.0.0.1:7701,n2=10.0.0.2:7701', nats: 'nats://10.0.0.9:4222', seed: 7 });
-  assert.deepEqual(c.nodes, { lab: false, list: [{ name: 'n1', address: '10.0.0.1', agent: '10.0.0.1:7701' }, { name: 'n2', address: '10.0.0.2', agent: '10.0.0.2:7701' }] });
+  const c = resolveRunOptions({ ...base, nodes: 'n1=10.0.0.1:7701,n2=10.0.0.2:7701', nats: 'nats://10.0.0.9:4222', seed: 7, certs: '/etc/fl' });
+  assert.deepEqual(c.nodes, {
+    lab: false,
+    list: [{ name: 'n1', address: '10.0.0.1', agent: '10.0.0.1:7701' }, { name: 'n2', address: '10.0.0.2', agent: '10.0.0.2:7701' }],
+    access: { security: { kind: 'mtls', tls: { caFile: '/etc/fl/ca.crt', certFile: '/etc/fl/controller.crt', keyFile: '/etc/fl/controller.key' } }, nats: {} },
+  });
+  // Plaintext only when asked for.
+  assert.throws(() => resolveRunOptions({ ...base, nodes: 'n1=10.0.0.1:7701', nats: 'nats://10.0.0.9:4222' }), /needs --certs DIR .* or --insecure/);
+  assert.equal(resolveRunOptions({ ...base, nodes: 'n1=10.0.0.1:7701', nats: 'nats://10.0.0.9:4222', insecure: true }).nodes.lab, false);
   assert.equal(c.timeLimitMs, 60_000);
   assert.equal(c.seed, 7);
 });

@@ -4,6 +4,8 @@ import { UsageError } from '../../core/errors';
 import { PARTITION_SHAPES as ALL_PARTITION_SHAPES, type PartitionShape } from '../../core/nemesis/grudge';
 import { findWorkload, WORKLOAD_NAMES } from '../../core/workloads';
 import { NEMESIS_KINDS, type NemesisKind } from '../nemesis/nemesis-schedule';
+import { certsDirSecurity, INSECURE, type FleetAccess } from '../rpc/credentials';
+import { readNodesFile } from './nodes-file';
 
 /** Databases and workloads a run can name: straight from the registries in core. */
 export const DBS = DB_NAMES;
@@ -42,6 +44,12 @@ export interface RunOptions {
   store: string;
   nats?: string;
   labPrefix?: string;
+  /** A fleet file: nodes, certificate paths, NATS URL and credentials. */
+  nodesFile?: string;
+  /** Folder with ca.crt, controller.crt and controller.key (for an explicit --nodes list). */
+  certs?: string;
+  /** Plaintext gRPC to agents started with --insecure. */
+  insecure?: boolean;
   recoveryTime: number;
   opTimeout: number;
   keys: number;
@@ -73,7 +81,7 @@ export interface RunConfig {
   /** Whom kill and pause faults hit; undefined: Jepsen's rotation of one/minority/majority/all/primaries. */
   nemesisTarget: NemesisTarget | undefined;
   /** 'lab' or explicit nodes. */
-  nodes: { lab: true; prefix: string } | { lab: false; list: { name: string; agent: string; address: string }[] };
+  nodes: { lab: true; prefix: string } | { lab: false; list: { name: string; agent: string; address: string }[]; access: FleetAccess };
   readConsistency: 'linearizable' | 'serializable';
   seed: number;
   storeDir: string;
@@ -176,9 +184,24 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
   if (opts.nemesisTarget !== undefined && !(NEMESIS_TARGETS as readonly string[]).includes(opts.nemesisTarget)) {
     throw new UsageError(`Cannot run: --nemesis-target must be one of ${NEMESIS_TARGETS.join(', ')} (got "${opts.nemesisTarget}")`);
   }
-  const nodes: RunConfig['nodes'] =
-    opts.nodes === 'lab' ? { lab: true, prefix: opts.labPrefix ?? 'fl' } : { lab: false, list: parseNodeList(opts.nodes) };
-  if (!nodes.lab && !opts.nats) throw new UsageError('Cannot run: --nats URL is required with an explicit --nodes list');
+  let nodes: RunConfig['nodes'];
+  let natsUrl = opts.nats;
+  if (opts.nodesFile !== undefined) {
+    if (opts.nodes !== 'lab') throw new UsageError('Cannot run: give --nodes or --nodes-file, not both');
+    const fleet = readNodesFile(opts.nodesFile);
+    nodes = { lab: false, list: fleet.nodes, access: fleet.access };
+    natsUrl ??= fleet.natsUrl;
+  } else if (opts.nodes === 'lab') {
+    nodes = { lab: true, prefix: opts.labPrefix ?? 'fl' };
+  } else {
+    const list = parseNodeList(opts.nodes);
+    if (opts.insecure !== true && opts.certs === undefined) {
+      throw new UsageError('Cannot run: an explicit --nodes list needs --certs DIR (made with "faultline certs") or --insecure');
+    }
+    const security = opts.insecure === true ? INSECURE : certsDirSecurity(opts.certs!);
+    nodes = { lab: false, list, access: { security, nats: {} } };
+  }
+  if (!nodes.lab && !natsUrl) throw new UsageError('Cannot run: --nats URL is required with an explicit --nodes list');
   if (!Number.isInteger(opts.seed ?? 0) || (opts.seed ?? 0) < 0) throw new UsageError('Cannot run: --seed must be a non-negative integer');
   return {
     testName: `${o.db}-${o.workload}`,
@@ -200,7 +223,7 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     readConsistency: o.readConsistency as RunConfig['readConsistency'],
     seed: opts.seed ?? Math.floor(Math.random() * 2 ** 31),
     storeDir: opts.store,
-    natsUrl: opts.nats,
+    natsUrl,
     recoveryMs: o.recoveryTime * 1000,
     opTimeoutMs: o.opTimeout,
     keyCount: o.keys,

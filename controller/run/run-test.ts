@@ -10,7 +10,10 @@ import { HistoryCollector, type SequenceGap } from '../history-collector';
 import { buildHistoryFile } from '../history-builder';
 import { labStatus } from '../lab/lab';
 import { NemesisSchedule } from '../nemesis/nemesis-schedule';
+import { labAccess } from '../lab/lab-access';
+import { readLabState } from '../lab/lab-state';
 import { AgentClient, type NodeAddress, type WorkloadStart } from '../rpc/agent-client';
+import { natsConnectOptions, type FleetAccess } from '../rpc/credentials';
 import { findWorkload } from '../../core/workloads';
 import { RunStore } from '../store';
 import { Timeline } from '../timeline';
@@ -45,15 +48,16 @@ async function waitForPhaseEnd(clients: AgentClient[], timeoutMs: number, signal
 }
 
 /** Finds the nodes and the NATS URL: from the lab's state, or from the explicit list. */
-async function resolveNodes(config: RunConfig): Promise<{ nodes: NodeAddress[]; natsUrl: string }> {
-  if (!config.nodes.lab) return { nodes: config.nodes.list, natsUrl: config.natsUrl! };
+async function resolveNodes(config: RunConfig): Promise<{ nodes: NodeAddress[]; natsUrl: string; access: FleetAccess }> {
+  if (!config.nodes.lab) return { nodes: config.nodes.list, natsUrl: config.natsUrl!, access: config.nodes.access };
   const status = await labStatus(config.nodes.prefix);
   if (status.nodes.length === 0) throw new NodePreconditionError('Cannot run on the lab: it is not up; run "faultline lab up --nodes 5" first');
   const down = status.nodes.find((n) => n.agent.pid === null);
   if (down) throw new NodePreconditionError(`Cannot run on the lab: the agent of ${down.name} is not running; "faultline lab up" restarts it`);
   const natsUrl = config.natsUrl ?? status.nats.url;
   if (!natsUrl) throw new NodePreconditionError('Cannot run on the lab: its NATS server is not running; "faultline lab up" restarts it');
-  return { nodes: status.nodes.map((n) => ({ name: n.name, address: n.address, agent: n.agent.address })), natsUrl };
+  const access = labAccess(config.nodes.prefix, config.natsUrl !== undefined || readLabState(config.nodes.prefix)?.nats.external === true);
+  return { nodes: status.nodes.map((n) => ({ name: n.name, address: n.address, agent: n.agent.address })), natsUrl, access };
 }
 
 /**
@@ -65,8 +69,8 @@ async function resolveNodes(config: RunConfig): Promise<{ nodes: NodeAddress[]; 
 export async function runTest(config: RunConfig, log: Logger, signal: AbortSignal): Promise<RunOutcome> {
   const workload = findWorkload(config.workload);
   if (!workload) throw new RangeError(`Cannot run: unknown workload "${config.workload}"`);
-  const { nodes, natsUrl } = await resolveNodes(config);
-  const clients = nodes.map((n) => new AgentClient(n));
+  const { nodes, natsUrl, access } = await resolveNodes(config);
+  const clients = nodes.map((n) => new AgentClient(n, access.security));
   const runId = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const timeline = new Timeline(runId);
   const sessions: AgentSession[] = [];
@@ -103,7 +107,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     }
     await checkInstalled(clients, config.db);
     try {
-      nc = await connect({ servers: natsUrl, name: 'faultline-controller', maxReconnectAttempts: -1, timeout: 5000 });
+      nc = await connect({ servers: natsUrl, name: 'faultline-controller', maxReconnectAttempts: -1, timeout: 5000, ...natsConnectOptions(access.nats) });
     } catch (err) {
       throw new NodePreconditionError(`Cannot connect to NATS at ${natsUrl}: ${(err as Error).message}`);
     }

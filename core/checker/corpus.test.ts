@@ -37,3 +37,20 @@ test('checkHistory() agrees with every verdict in the shared corpus (Knossos and
   assert.deepEqual(disagreements, []);
   assert.equal(files, 231);
 });
+
+test('the Knossos corpus gets the same verdicts under --knossos-nil, and no history reports a nil-reading difference', { timeout: 120_000 }, async () => {
+  const root = corpusDir();
+  const verdicts = JSON.parse(readFileSync(join(root, 'knossos', 'verdicts.json'), 'utf8')) as Verdict[];
+  let withNilReads = 0;
+  for (const v of verdicts.filter((x) => x.model === 'cas-register')) {
+    const { ops } = readHistoryFile(join(root, 'knossos', v.file));
+    if (!ops.some((o) => o.f === 'read' && o.type === 'ok' && o.value === null)) continue;
+    withNilReads++;
+    for (const knossosNil of [false, true]) {
+      const r = await checkHistory(ops, { model: 'cas-register', knossosNil, timeLimitMs: 60_000 });
+      assert.equal(r.valid, v.linearizable, `${v.file} (knossosNil ${String(knossosNil)})`);
+      assert.equal(r.nilReading, undefined, `${v.file}: the two readings of nil differ`);
+    }
+  }
+  assert.equal(withNilReads, 91);
+});

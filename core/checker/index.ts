@@ -22,6 +22,8 @@ export interface CheckOptions {
   maxMemoryBytes?: number;
   /** Initial model state (plain JSON). Defaults: registers nil (absent), kv "", multi-register unknown, mutex free. */
   init?: unknown;
+  /** register, cas-register: an `ok` read of nil constrains nothing, as in Knossos (default: it observes nil). */
+  knossosNil?: boolean;
 }
 
 /** JSON-serialisable verdict with per-key summary, evidence and stats; `error` when the checker itself failed. */

@@ -28,6 +28,7 @@ export function describeInvariant(name: string, r: InvariantResult, ops: readonl
     case 'counter': {
       const c = r as CounterResult;
       const out = [`${head}: ${c.reads} reads, ${c.errorCount} outside the possible bounds`];
+      if (c.lostAmount > 0) out.push(`    lost increments: the last read is ${c.lostAmount} below the increments acknowledged before it began`);
       for (const e of c.errors.slice(0, 5)) out.push(`    read ${e.value} by process ${e.process} (${where(ops, e.index)}) outside [${e.lower}, ${e.upper}]`);
       return out;
     }
@@ -75,6 +76,7 @@ export function invariantAnomalies(name: string, r: InvariantResult): Record<str
     }
     case 'counter':
       add('out-of-bounds-read', (r as CounterResult).errorCount);
+      add('lost-increments', (r as CounterResult).lostAmount);
       break;
     case 'bank':
       for (const e of (r as BankResult).errors) add(e.kind, 1);

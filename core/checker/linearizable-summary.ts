@@ -8,8 +8,22 @@ export function describeOp(o: OpSummary): string {
 
 const keyName = (k: string): string => (k === '' ? '(single object)' : JSON.stringify(k));
 
+/** One line when the other reading of nil reads would give another verdict, else none. */
+function nilReadingLines(r: CheckResult): string[] {
+  const n = r.nilReading;
+  if (!n) return [];
+  const verdict = n.valid === true ? 'valid' : n.valid === false ? 'INVALID' : 'unknown';
+  return n.knossosNil
+    ? [`  note: with --knossos-nil (Knossos: an ok read of nil constrains nothing) this history is ${verdict}; here an ok read of nil observes nil`]
+    : [`  note: without --knossos-nil (an ok read of nil observes nil: the initial value, or an absent key) this history is ${verdict}`];
+}
+
 /** The verdict line, then (when invalid) the failing op, the longest prefix and the smallest failing sub-history. */
 export function linearizableSummaryLines(r: CheckResult): string[] {
+  return [...verdictLines(r), ...nilReadingLines(r)];
+}
+
+function verdictLines(r: CheckResult): string[] {
   const what = `${r.model}, ${r.opCount} ops, ${r.keyCount} key${r.keyCount === 1 ? '' : 's'}, ${r.stats.elapsedMs} ms`;
   if (r.valid === true) return [`valid: linearizable (${what})`];
   if (r.valid === 'unknown') {

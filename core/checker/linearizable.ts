@@ -22,6 +22,10 @@ export interface LinearizableOptions {
   maxMemoryBytes?: number;
   /** Initial model state (plain JSON); each model documents its default. */
   init?: unknown;
+  /** register, cas-register: an `ok` read of nil constrains nothing (Knossos's reading); default: it observes nil. */
+  knossosNil?: boolean;
+  /** Re-check under the other reading of nil reads when that could change the verdict (default true). */
+  compareNilReadings?: boolean;
   /** Gather evidence for an invalid key (default true); the benchmark turns it off to time verdicts alone. */
   evidence?: boolean;
   /** Search every key even after one is found invalid (default: stop, as Porcupine does). */
@@ -91,6 +95,11 @@ export interface LinearizabilityResult {
   perKey: KeySummary[];
   evidence?: LinearizabilityEvidence;
   stats: { elapsedMs: number; configurations: number; backtracks: number };
+  /**
+   * register, cas-register: present when the history has `ok` reads of nil and the other reading of them gives a
+   * different verdict. `knossosNil` is the reading this verdict was reached under the other one with.
+   */
+  nilReading?: { knossosNil: boolean; valid: Validity };
   error?: string;
 }
 
@@ -155,17 +164,17 @@ function subset(model: Model<unknown>, entries: readonly SearchEntry[], idx: rea
 }
 
 /** Finds a small failing sub-history; every candidate is re-checked, and only a definite `false` shrinks it. */
-function minimise(modelName: ModelName, init: unknown, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; blocked?: number } {
-  const r = minimiseIdx(modelName, init, part, deadlineMs);
-  const model = createModel(modelName, init);
+function minimise(make: () => Model<unknown>, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; blocked?: number } {
+  const r = minimiseIdx(make, part, deadlineMs);
+  const model = make();
   const out = searchLinearization(model, subset(model, part.entries, r.idx, r.t), { deadlineMs: Date.now() + 1000 });
   return out.valid === false && out.blocked !== undefined ? { ...r, blocked: r.idx[out.blocked]! } : r;
 }
 
-function minimiseIdx(modelName: ModelName, init: unknown, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; t: number } {
+function minimiseIdx(make: () => Model<unknown>, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; t: number } {
   const { entries } = part;
-  const model = createModel(modelName, init);
-  const fails = (idx: number[], t: number): boolean => searchLinearization(createModel(modelName, init), subset(model, entries, idx, t), { deadlineMs }).valid === false;
+  const model = make();
+  const fails = (idx: number[], t: number): boolean => searchLinearization(make(), subset(model, entries, idx, t), { deadlineMs }).valid === false;
   const ends = [...new Set(entries.filter((e) => e.end !== Infinity).map((e) => e.end))].sort((a, b) => a - b);
   // Binary search for the earliest cut-off time whose prefix fails.
   let lo = 0;
@@ -215,7 +224,8 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
   let configurations = 0;
   let backtracks = 0;
   const keys = [...groups.keys()].sort();
-  const parts = keys.map((k) => prepare(history, k, groups.get(k)!, createModel(opts.model, opts.init)));
+  const make = (): Model<unknown> => createModel(opts.model, opts.init, opts.knossosNil ? { knossosNil: true } : {});
+  const parts = keys.map((k) => prepare(history, k, groups.get(k)!, make()));
   // Keys are searched in rounds with a growing step budget, so that one hard key cannot hide an easy
   // failing one; once a key is invalid the history is invalid and, unless `exhaustive`, the rest stop.
   const summaries = new Map<string, KeySummary>();
@@ -225,7 +235,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
   if (opts.maxMemoryBytes !== undefined) budget.maxMemoryBytes = opts.maxMemoryBytes;
   const searchOf = (part: Partition): ResumableSearch => {
     let s = searches.get(part.key);
-    if (!s) searches.set(part.key, (s = startSearch(createModel(opts.model, opts.init), part.entries, budget)));
+    if (!s) searches.set(part.key, (s = startSearch(make(), part.entries, budget)));
     return s;
   };
   const searchMs = new Map<string, number>();
@@ -271,7 +281,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
     const { part, outcome } = first;
     // Minimising costs repeated searches: bound it by the evidence limit and by a multiple of the search's own time.
     const evidenceDeadline = Date.now() + Math.min(opts.evidenceTimeLimitMs ?? 2000, 50 + 4 * (searchMs.get(part.key) ?? 0));
-    const { idx, cut, blocked } = minimise(opts.model, opts.init, part, evidenceDeadline);
+    const { idx, cut, blocked } = minimise(make, part, evidenceDeadline);
     const ev: LinearizabilityEvidence = {
       key: part.key,
       longestPrefix: outcome.longestPrefix.map((i) => summarise(history, part.paired[i]!)),
@@ -284,6 +294,20 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
     if (failing !== undefined) ev.failingOp = summarise(history, part.paired[failing]!);
     result.evidence = ev;
   }
+  // Knossos's reading drops constraints, so it can only turn false into true: compare only where it can differ.
+  if ((opts.model === 'register' || opts.model === 'cas-register') && opts.compareNilReadings !== false && hasNilRead(groups)) {
+    const knossosNil = !(opts.knossosNil ?? false);
+    if (knossosNil ? result.valid === false : result.valid === true) {
+      const rest = opts.timeLimitMs !== undefined ? Math.max(1, opts.timeLimitMs - (Date.now() - t0)) : undefined;
+      const other = checkLinearizable(history, { ...opts, knossosNil, evidence: false, compareNilReadings: false, ...(rest !== undefined ? { timeLimitMs: rest } : {}) });
+      if (other.valid !== result.valid) result.nilReading = { knossosNil, valid: other.valid };
+    }
+  }
   result.stats.elapsedMs = Date.now() - t0;
   return result;
+}
+
+function hasNilRead(groups: ReadonlyMap<string, readonly PairedOp[]>): boolean {
+  for (const ops of groups.values()) for (const o of ops) if (o.f === 'read' && o.type === 'ok' && (o.value === null || o.value === undefined)) return true;
+  return false;
 }

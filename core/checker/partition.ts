@@ -28,37 +28,56 @@ export function keyName(k: unknown): string {
   return k.startsWith('"') || looksLikeJson(k) ? JSON.stringify(k) : k;
 }
 
-function splitTuple(v: unknown, what: string, op: PairedOp): [string, unknown] | undefined {
-  if (v === null || v === undefined) return undefined;
+/** True when `v` is a `[key value]` tuple, false when it is nil. */
+function isTuple(v: unknown, what: string, op: PairedOp): v is [unknown, unknown] {
+  if (v === null || v === undefined) return false;
   if (!Array.isArray(v) || v.length !== 2) {
     throw new HistoryFormatError(`--independent expects [key value] tuples, but the ${what} of "${op.f}" by process ${op.process} is ${JSON.stringify(v)}`);
   }
-  return [keyName(v[0]), v[1]];
+  return true;
 }
 
 /**
  * Groups ops by key, preserving history order inside each group. With `independent`, each tuple value
  * is replaced by its inner value (an `info` read may carry a bare key or nil: it is kept with its key
- * when one can be read, which is harmless because unknown reads constrain nothing).
+ * when one can be read, which is harmless because unknown reads constrain nothing). The ops are updated in
+ * place (key and values), so pass ops that belong to the caller (as `pairOps` returns them).
  * @throws HistoryFormatError when `independent` is set and a value is not a tuple.
  */
-export function partitionByKey(ops: readonly PairedOp[], independent: boolean): Map<string, PairedOp[]> {
+export function partitionByKey(ops: PairedOp[], independent: boolean): Map<string, PairedOp[]> {
   const out = new Map<string, PairedOp[]>();
+  // Tuple keys are mostly numbers or short strings repeated many times: name each once.
+  const names = new Map<unknown, string>();
+  const nameOf = (k: unknown): string => {
+    if (typeof k === 'object' && k !== null) return keyName(k);
+    let s = names.get(k);
+    if (s === undefined) names.set(k, (s = keyName(k)));
+    return s;
+  };
+  let lastKey: string | undefined;
+  let lastGroup: PairedOp[] | undefined;
   for (const op of ops) {
     let key = op.key ?? NO_KEY;
-    let p = op;
     if (independent) {
-      const inv = splitTuple(op.invokeValue, 'invocation value', op);
-      const res = op.type === 'ok' ? splitTuple(op.value, 'completion value', op) : inv;
-      const k = inv?.[0] ?? res?.[0];
+      const inv = op.invokeValue;
+      const hasInv = isTuple(inv, 'invocation value', op);
+      const res = op.type === 'ok' ? op.value : inv;
+      const hasRes = op.type === 'ok' ? isTuple(res, 'completion value', op) : hasInv;
+      const kInv = hasInv ? nameOf(inv[0]) : undefined;
+      const kRes = hasRes ? (res === inv ? kInv : nameOf((res as [unknown, unknown])[0])) : undefined;
+      const k = kInv ?? kRes;
       if (k === undefined) throw new HistoryFormatError(`--independent: "${op.f}" by process ${op.process} carries no [key value] tuple`);
-      if (res && res[0] !== k) throw new HistoryFormatError(`--independent: "${op.f}" by process ${op.process} completed with key ${res[0]} but was invoked with key ${k}`);
+      if (kRes !== undefined && kRes !== k) throw new HistoryFormatError(`--independent: "${op.f}" by process ${op.process} completed with key ${kRes} but was invoked with key ${k}`);
       key = k;
-      p = { ...op, key: k, invokeValue: inv ? inv[1] : null, value: res ? res[1] : null };
+      op.key = k;
+      op.invokeValue = hasInv ? inv[1] : null;
+      op.value = hasRes ? (res as [unknown, unknown])[1] : null;
     }
-    let group = out.get(key);
+    let group = key === lastKey ? lastGroup : out.get(key);
     if (!group) out.set(key, (group = []));
-    group.push(p);
+    group.push(op);
+    lastKey = key;
+    lastGroup = group;
   }
   return out;
 }

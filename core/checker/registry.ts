@@ -5,6 +5,7 @@
  */
 import { checkTxnHistory } from '../elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../elle/consistency-models';
+import type { RwRegisterVersionOptions } from '../elle/rw-register-versions';
 import { elleExplanationText, elleSummaryLines } from '../elle/summary';
 import { UsageError } from '../errors';
 import type { Op } from '../history/operation';
@@ -15,6 +16,7 @@ import { runInvariants, INVARIANT_CHECKERS, type InvariantCheckerName } from './
 import { invariantAnomalies } from './invariant-summary';
 import { mergeValidity, type ComposedResult } from './invariants';
 import { linearizableSummaryLines } from './linearizable-summary';
+import { checkLockHolders, lockHoldersSummaryLines } from './lock-holders';
 
 /**
  * The one result shape: the verdict, the anomalies found (name -> count; empty when none), lines for people, and
@@ -57,6 +59,10 @@ export interface CheckerOptions {
   linearizableSet?: boolean;
   /** list-append / rw-register: the consistency model the verdict is about. */
   consistency?: string;
+  /** linearizable (register, cas-register): an ok read of nil constrains nothing, as in Knossos. */
+  knossosNil?: boolean;
+  /** rw-register: version-order assumptions (--wfr-keys, --sequential-keys, --linearizable-keys). */
+  rwRegister?: RwRegisterVersionOptions;
 }
 
 export interface Checker {
@@ -83,6 +89,7 @@ const linearizable: Checker = {
       ...(o.independent ? { independent: true } : {}),
       ...(o.timeLimitMs !== undefined ? { timeLimitMs: o.timeLimitMs } : {}),
       ...(o.init !== undefined ? { init: o.init } : {}),
+      ...(o.knossosNil ? { knossosNil: true } : {}),
     });
     return linearizableOutput(result);
   },
@@ -118,7 +125,8 @@ function invariant(name: InvariantCheckerName, description: string): Checker {
         // Per key: anomalies summed over the keys.
         for (const k of Object.values(r.keys)) for (const [a, n] of Object.entries(invariantAnomalies(name, k.results[name]!))) anomalies[a] = (anomalies[a] ?? 0) + n;
         const summary = r.results[name]!;
-        fields = { keyCount: summary.keyCount, invalidKeys: summary.invalidKeys, unknownKeys: summary.unknownKeys, keys: Object.fromEntries(Object.entries(r.keys).map(([k, c]) => [k, c.results[name]])) };
+        const keys = Object.fromEntries(Object.entries(r.keys).map(([k, c]) => [k, c.results[name]]));
+        fields = { keyCount: summary.keyCount, invalidKeys: summary.invalidKeys, unknownKeys: summary.unknownKeys, ...keyTotals(Object.values(keys)), keys };
       } else {
         const one = (r as ComposedResult).results[name]!;
         anomalies = invariantAnomalies(name, one);
@@ -130,6 +138,25 @@ function invariant(name: InvariantCheckerName, description: string): Checker {
   };
 }
 
+/**
+ * Over all keys of a keyed invariant result: each `...Count` and `...Amount` summed and the `lost` elements (a
+ * sample per key; elements are unique across keys) together, so `checks.set-full.lostCount` and `.lost`, or
+ * `checks.counter.lostAmount`, say what was lost without a walk per key.
+ */
+function keyTotals(perKey: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const lost: unknown[] = [];
+  for (const k of perKey) {
+    if (k === null || typeof k !== 'object') continue;
+    for (const [field, v] of Object.entries(k as Record<string, unknown>)) {
+      if ((field.endsWith('Count') || field.endsWith('Amount')) && typeof v === 'number') out[field] = ((out[field] as number | undefined) ?? 0) + v;
+      if (field === 'lost' && Array.isArray(v)) lost.push(...(v as unknown[]));
+    }
+  }
+  if ('lostCount' in out) out['lost'] = lost;
+  return out;
+}
+
 function elle(model: (typeof TXN_MODELS)[number]): Checker {
   return {
     name: model,
@@ -137,7 +164,7 @@ function elle(model: (typeof TXN_MODELS)[number]): Checker {
     async check(history, o) {
       await Promise.resolve();
       const consistency = parseConsistencyModel(o.consistency ?? DEFAULT_CONSISTENCY);
-      const { result, pictures } = checkTxnHistory(history, { model, consistency });
+      const { result, pictures } = checkTxnHistory(history, { model, consistency, ...(model === 'rw-register' && o.rwRegister ? { rwRegister: o.rwRegister } : {}) });
       const { anomalies: found, ...rest } = result;
       const anomalies = Object.fromEntries(result.anomalyTypes.map((a) => [a, found[a]!.count]));
       const examples = Object.fromEntries(result.anomalyTypes.map((a) => [a, found[a]!.examples]));
@@ -152,6 +179,17 @@ function elle(model: (typeof TXN_MODELS)[number]): Checker {
   };
 }
 
+const lockHolders: Checker = {
+  name: 'lock-holders',
+  description: 'lock-holders: no two processes hold one lock at once (acquire ok until the next release), naming both acquires',
+  async check(history) {
+    await Promise.resolve();
+    const r = checkLockHolders(history);
+    const anomalies: Record<string, number> = r.overlaps > 0 ? { 'two-holders': r.overlaps } : {};
+    return { verdict: { ...r, checker: 'lock-holders', anomalies, summary: lockHoldersSummaryLines(r) }, files: [] };
+  },
+};
+
 const ALL: readonly Checker[] = [
   linearizable,
   invariant('set-full', 'set-full: every acknowledged add is read, and stays (lost, stale, unexpected, duplicated elements)'),
@@ -161,6 +199,7 @@ const ALL: readonly Checker[] = [
   invariant('unique-ids', 'unique-ids: no id is handed out twice'),
   elle('list-append'),
   elle('rw-register'),
+  lockHolders,
 ];
 
 export const CHECKERS: ReadonlyMap<string, Checker> = new Map(ALL.map((c) => [c.name, c]));

@@ -59,6 +59,38 @@ export type SearchOutcome =
     }
   | { valid: 'unknown'; reason: 'time-limit' | 'memory-limit' | 'step-limit'; stats: SearchStats };
 
+/**
+ * Indexes 0..n-1 sorted by `key` (then `tie`, then index): insertion sort while the input is nearly sorted (as
+ * partitions of a history are), a general sort beyond a few moves per element.
+ */
+function sortedIndex(n: number, key: (i: number) => number, tie?: (a: number, b: number) => number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const before = (a: number, b: number): boolean => {
+    const ka = key(a);
+    const kb = key(b);
+    if (ka !== kb) return ka < kb;
+    const t = tie ? tie(a, b) : 0;
+    return t !== 0 ? t < 0 : a < b;
+  };
+  let moves = 0;
+  const limit = 16 * n + 64;
+  for (let i = 1; i < n; i++) {
+    const x = idx[i]!;
+    let j = i - 1;
+    while (j >= 0 && before(x, idx[j]!)) {
+      idx[j + 1] = idx[j]!;
+      j--;
+      if (++moves > limit) {
+        const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+        return Int32Array.from(all);
+      }
+    }
+    idx[j + 1] = x;
+  }
+  return idx;
+}
+
 /** Random 32-bit keys (fixed seed) for the Zobrist hash of the linearized set. */
 function zobrist(n: number): Int32Array {
   const z = new Int32Array(n);
@@ -86,48 +118,53 @@ export interface ResumableSearch {
 /** Prepares a search without running it (see {@link searchLinearization}); `budget.maxSteps` is ignored. */
 export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[], budget: SearchBudget = {}): ResumableSearch {
   const n = entries.length;
-  // Ops in invocation order: bit i of the linearized set is ops[i].
-  const order = [...entries.keys()].sort((a, b) => entries[a]!.start - entries[b]!.start || a - b);
-  const ops = order.map((i) => entries[i]!.op);
+  // Ops in invocation order: bit i of the linearized set is ops[i]. Partitions mostly come in that order already.
+  const order = sortedIndex(n, (i) => entries[i]!.start);
+  const ops: SearchOp[] = new Array<SearchOp>(n);
+  for (let i = 0; i < n; i++) ops[i] = entries[order[i]!]!.op;
   const known = new Uint8Array(n);
   const readOnly = new Uint8Array(n);
   let nKnown = 0;
   for (let i = 0; i < n; i++) {
-    if (ops[i]!.known && entries[order[i]!]!.end !== Infinity) {
+    const op = ops[i]!;
+    if (op.known && entries[order[i]!]!.end !== Infinity) {
       known[i] = 1;
       nKnown++;
     }
-    if (ops[i]!.known && model.isReadOnly(ops[i]!)) readOnly[i] = 1;
+    if (op.known && model.isReadOnly(op)) readOnly[i] = 1;
   }
   // Interchangeable unknown ops: twinPrev[i] = the previous unknown op with the same f and argument.
   const twinPrev = new Int32Array(n).fill(-1);
-  const lastTwin = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const op = ops[i]!;
-    if (known[i]) continue;
-    const k = `${op.f}\u0000${JSON.stringify(op.arg)}`;
-    const prevTwin = lastTwin.get(k);
-    if (prevTwin !== undefined) twinPrev[i] = prevTwin;
-    lastTwin.set(k, i);
+  if (nKnown < n) {
+    const lastTwin = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!;
+      if (known[i]) continue;
+      const k = `${op.f}\u0000${typeof op.arg === 'number' ? `n${op.arg}` : JSON.stringify(op.arg)}`;
+      const prevTwin = lastTwin.get(k);
+      if (prevTwin !== undefined) twinPrev[i] = prevTwin;
+      lastTwin.set(k, i);
+    }
   }
 
   // Event list: calls for every op, returns for known ops; sorted by time, calls before returns at
-  // equal times (ops whose windows touch are concurrent: precedes() is strict).
-  const evTime: number[] = [];
-  const evOp: number[] = [];
-  const evCall: number[] = [];
-  for (let i = 0; i < n; i++) {
+  // equal times (ops whose windows touch are concurrent: precedes() is strict), then by op.
+  const evCount = n + nKnown;
+  const evTime = new Float64Array(evCount);
+  const evOp = new Int32Array(evCount);
+  const evCall = new Uint8Array(evCount);
+  for (let i = 0, j = 0; i < n; i++) {
     const e = entries[order[i]!]!;
-    evTime.push(e.start);
-    evOp.push(i);
-    evCall.push(1);
+    evTime[j] = e.start;
+    evOp[j] = i;
+    evCall[j++] = 1;
     if (known[i]) {
-      evTime.push(e.end);
-      evOp.push(i);
-      evCall.push(0);
+      evTime[j] = e.end;
+      evOp[j] = i;
+      evCall[j++] = 0;
     }
   }
-  const evOrder = [...evTime.keys()].sort((a, b) => evTime[a]! - evTime[b]! || evCall[b]! - evCall[a]! || evOp[a]! - evOp[b]!);
+  const evOrder = sortedIndex(evCount, (a) => evTime[a]!, (a, b) => evCall[b]! - evCall[a]! || evOp[a]! - evOp[b]!);
   const E = evOrder.length;
   // Linked list over entries 1..E; 0 is the head sentinel; -1 ends the list.
   const next = new Int32Array(E + 1);
@@ -208,15 +245,18 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[],
 
   // Memo table: open hash table of chains (entry: state id, lo, hi, words[lo..hi] in a pool). Typed
   // arrays only, because a Map with hashed keys costs more than the rest of the search.
-  let cap = 1024;
-  let slots = new Int32Array(2048).fill(-1);
+  // Sized to the partition: most keys of a large history are small, and a thousand 1,024-entry tables cost more
+  // to allocate than to search.
+  let cap = 64;
+  while (cap < n && cap < 1024) cap *= 2;
+  let slots = new Int32Array(2 * cap).fill(-1);
   let mNext = new Int32Array(cap);
   let mKey = new Int32Array(cap);
   let mState = new Int32Array(cap);
   let mLo = new Int32Array(cap);
   let mHi = new Int32Array(cap);
   let mOff = new Int32Array(cap);
-  let pool = new Uint32Array(4096);
+  let pool = new Uint32Array(Math.max(64, cap * Math.min(W, 4)));
   let poolUsed = 0;
   let memoCount = 0;
   const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {

@@ -7,7 +7,9 @@ export const etcdSpec: DatabaseSpec = {
   packages: ['etcd-server'],
   options: {
     'read-consistency': opt.oneOf(['linearizable', 'serializable'], 'reads: linearizable (through the leader) or serializable (local, may be stale)', 'linearizable'),
-    'lock-ttl': opt.int(1, 600, 'lock workload: TTL of the lease behind a held lock, seconds', 2),
+    // 10 s outlasts the lock workload's longest hold (6 s) plus an op timeout: without faults no lease can lapse,
+    // even if not one keepalive got through. Faults longer than a short TTL (lock-ttl=2) show the lapsed holder.
+    'lock-ttl': opt.int(1, 600, 'lock workload: TTL of the lease behind a held lock, seconds (kept alive every TTL/3)', 10),
   },
   abilities: ['kill', 'pause', 'primary'],
   workloads: ['register', 'set', 'list-append', 'lock'],

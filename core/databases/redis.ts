@@ -15,7 +15,7 @@ export const redisSpec: DatabaseSpec = {
     'min-replicas-to-write': opt.int(0, 16, 'the primary refuses writes unless this many replicas are connected', 0),
     'min-replicas-max-lag': opt.int(0, 3600, 'seconds of lag after which a replica does not count for min-replicas-to-write', 10),
     appendfsync: opt.oneOf(['always', 'everysec', 'no'], 'AOF fsync policy (the AOF is on)', 'everysec'),
-    wait: opt.int(0, 16, 'after each write, WAIT for this many replicas (0: no WAIT)', 0),
+    wait: opt.int(0, 16, 'after each write, WAIT for this many replicas (0: no WAIT); a write fewer replicas confirmed is info', 0),
   },
   abilities: ['kill', 'pause', 'primary', 'clock-faketime'],
   workloads: ['set', 'register', 'counter'],

@@ -31,6 +31,7 @@ import { EXAMPLES_PER_ANOMALY, Findings } from './findings';
 import { inferListAppend } from './list-append-inference';
 import { addProcessEdges, addRealtimeEdges } from './order-edges';
 import { inferRwRegister } from './rw-register-inference';
+import { versionInferences, type RwRegisterVersionOptions, type VersionInference } from './rw-register-versions';
 import { stronglyConnectedComponents } from './scc';
 import { FAIL, INFO, OK, buildTxnHistory, txnName, type TxnHistory, type TxnModel } from './txn-history';
 import type { Op } from '../history/operation';
@@ -41,6 +42,8 @@ export interface ElleOptions {
   consistency: ConsistencyModel;
   /** Edge relaxations allowed to all cycle searches together; beyond it, unfinished searches mean `unknown`. */
   searchBudget?: number;
+  /** rw-register: what the database is assumed to guarantee, from which version orders are inferred. */
+  rwRegister?: RwRegisterVersionOptions;
 }
 
 /** One example of an anomaly: the transactions involved and the story in plain words. */
@@ -75,6 +78,8 @@ export interface ElleResult {
     components: number;
     largestComponent: number;
   };
+  /** rw-register: how version orders were inferred (`initial-state` always; the rest as the options asked). */
+  versionOrder?: { inferences: VersionInference[]; inferredOrders: number; cyclicKeys: unknown[] };
   warnings: string[];
 }
 
@@ -105,7 +110,13 @@ export function checkTxns(h: TxnHistory, opts: ElleOptions): ElleReport {
   if (h.model === 'list-append') {
     ctx.listAppend = inferListAppend(h, findings, edges);
   } else {
-    ctx.rwRegister = inferRwRegister(h, findings, edges);
+    ctx.rwRegister = inferRwRegister(h, findings, edges, opts.rwRegister);
+    const cyclic = ctx.rwRegister.versions.cyclicKeys;
+    if (cyclic.length > 0) {
+      warnings.push(
+        `the version order inferred for ${cyclic.length} key(s) (${cyclic.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}) has a cycle: the database does not meet the assumption (${versionInferences(opts.rwRegister).slice(1).join(', ')}) for them, so no edge was inferred from it there`,
+      );
+    }
     if (ctx.rwRegister.truncatedKeys.length > 0) {
       warnings.push(
         `rw edges from reads of nil were skipped for ${ctx.rwRegister.truncatedKeys.length} key(s) with too many readers × writers; fewer cycles can be found, none is invented`,
@@ -233,6 +244,9 @@ export function checkTxns(h: TxnHistory, opts: ElleOptions): ElleReport {
         components: sccs.members.length,
         largestComponent: sccs.members.reduce((m, c) => Math.max(m, c.length), 0),
       },
+      ...(ctx.rwRegister
+        ? { versionOrder: { inferences: versionInferences(opts.rwRegister), inferredOrders: ctx.rwRegister.versions.orderCount, cyclicKeys: ctx.rwRegister.versions.cyclicKeys } }
+        : {}),
       warnings,
     },
     pictures,

@@ -70,6 +70,8 @@ export function explainEdge(ctx: ExplainContext, a: number, b: number, rel: numb
   }
   const rr = ctx.rwRegister;
   if (rr) {
+    const inferred = rr.versions.reasons.get(`${a}>${b}>${rel}`);
+    if (inferred !== undefined && (rel === WW || rel === RW)) return inferred;
     if (rel === WR) {
       for (let i = h.mopStart[b]!; i < h.mopStart[b + 1]!; i++) {
         if (h.mopF[i] !== READ) continue;

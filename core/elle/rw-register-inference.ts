@@ -4,11 +4,13 @@
  * unobservable; the only order every execution agrees on is that the initial `nil` comes first. So a
  * transaction that read `nil` anti-depends on every committed-or-unknown writer of that key (rw edges),
  * and no ww edge is ever guessed. Writes that follow a read of the same transaction are *not* assumed
- * to follow the version read: that holds in some databases and not in others.
+ * to follow the version read: that holds in some databases and not in others; the user says which with
+ * `--wfr-keys`, `--sequential-keys` or `--linearizable-keys` (`rw-register-versions.ts`).
  */
 import { HistoryFormatError } from '../errors';
 import { EdgeList, RW, WR } from './dependency-graph';
 import { Findings, showValue } from './findings';
+import { addVersionOrderEdges, type RwRegisterVersionOptions, type VersionOrderOutcome } from './rw-register-versions';
 import { FAIL, OK, READ, WRITE, txnLabel, type Scalar, type TxnHistory } from './txn-history';
 
 /** Most rw edges one key may add from its `nil` readers to its writers before we stop inferring them. */
@@ -19,13 +21,15 @@ export interface RwRegisterIndex {
   writers: Map<Scalar, number>[];
   /** Keys whose nil-reader rw edges were skipped (too many): fewer edges, never a wrong one. */
   truncatedKeys: Scalar[];
+  /** What the version-order assumptions added (nothing without any). */
+  versions: VersionOrderOutcome;
 }
 
 /**
  * Runs the inference, records non-cycle anomalies in `findings` and wr/rw edges in `edges`.
  * @throws HistoryFormatError when one value is written to a key twice: the analysis needs unique writes.
  */
-export function inferRwRegister(h: TxnHistory, findings: Findings, edges: EdgeList): RwRegisterIndex {
+export function inferRwRegister(h: TxnHistory, findings: Findings, edges: EdgeList, versionOptions: RwRegisterVersionOptions = {}): RwRegisterIndex {
   const keyCount = h.keys.length;
   const writers: Map<Scalar, number>[] = [];
   for (let k = 0; k < keyCount; k++) writers.push(new Map());
@@ -164,7 +168,8 @@ export function inferRwRegister(h: TxnHistory, findings: Findings, edges: EdgeLi
     }
     for (const r of readers) for (const w of ws) edges.add(r, w, RW);
   }
-  return { writers, truncatedKeys };
+  const versions = addVersionOrderEdges(h, writers, versionOptions, edges);
+  return { writers, truncatedKeys, versions };
 }
 
 /** The value transaction `t` first read from key `k`. */

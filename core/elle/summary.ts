@@ -1,6 +1,7 @@
 /** What a person reads about an Elle result: a few summary lines, and the full explanation file. */
 import { ANOMALY_DESCRIPTIONS } from './anomaly';
 import type { ElleResult } from './check-txn-history';
+import { VERSION_INFERENCE_DESCRIPTIONS } from './rw-register-versions';
 
 /** The verdict line, each anomaly with its first example explained edge by edge, and the model boundary. */
 export function elleSummaryLines(r: ElleResult): string[] {
@@ -16,6 +17,7 @@ export function elleSummaryLines(r: ElleResult): string[] {
   if (r.models.violated.length > 0) lines.push(`  violates: ${r.models.weakestViolated.join(', ')} (and every stronger model)`);
   if (r.models.unknown.length > 0) lines.push(`  undecided: ${r.models.unknown.join(', ')}`);
   lines.push(`  strongest models still possible: ${r.models.strongestPossible.join(', ') || 'none'}`);
+  if (r.versionOrder) lines.push(`  version order inferred from: ${r.versionOrder.inferences.map((i) => `${i} (${VERSION_INFERENCE_DESCRIPTIONS[i]})`).join(', ')}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return lines;
 }

@@ -40,7 +40,8 @@ export interface PairedOp {
   index: number;
   process: number;
   f: string;
-  key?: string;
+  /** Always present (undefined when the op has no key), so every PairedOp has one shape. */
+  key?: string | undefined;
   /** Argument as invoked. */
   invokeValue: unknown;
   /** Result as completed (`ok`); for `info`/`fail`/open ops, the invocation's value. */
@@ -53,6 +54,6 @@ export interface PairedOp {
   end: number;
   /** Index of the completion event, or -1 when the op never completed. */
   completionIndex: number;
-  node?: string;
-  error?: string;
+  node?: string | undefined;
+  error?: string | undefined;
 }

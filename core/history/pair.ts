@@ -47,19 +47,7 @@ export class OpPairer {
           op.line,
         );
       }
-      const paired: PairedOp = {
-        index: op.index,
-        process: op.process,
-        f: op.f,
-        invokeValue: op.value,
-        value: op.value,
-        type: 'info',
-        start: t - u,
-        end: Infinity,
-        completionIndex: -1,
-      };
-      if (op.key !== undefined) paired.key = op.key;
-      if (op.node !== undefined) paired.node = op.node;
+      const paired = newPairedOp(op.index, op.process, op.f, op.value, t - u, op.key, op.node);
       open.set(op.process, { op, paired });
       return paired;
     }
@@ -95,6 +83,26 @@ export class OpPairer {
     // info: end stays Infinity and value stays the invocation's value (Porcupine writes ":timed-out" there).
     return undefined;
   }
+}
+
+/** Every PairedOp comes from here, so all share one shape. */
+function newPairedOp(index: number, process: number, f: string, value: unknown, start: number, key: string | undefined, node: string | undefined): PairedOp {
+  return { index, process, f, invokeValue: value, value, type: 'info', start, end: Infinity, completionIndex: -1, key, node, error: undefined };
+}
+
+// Values change kind after pairing (a Jepsen tuple [k v] becomes v, a number or nil), and so do keys: a first op
+// that holds every kind up front keeps V8 from re-shaping (and migrating) every PairedOp when that happens.
+{
+  const warm = newPairedOp(0, 0, 'f', 1, 0, undefined, undefined);
+  for (const v of [1.5, 'x', null, [], {}, 2]) {
+    warm.value = v;
+    warm.invokeValue = v;
+  }
+  warm.key = 'k';
+  warm.node = 'n';
+  warm.error = 'e';
+  warm.start = 0.5;
+  warm.end = 1;
 }
 
 /** True when `a` certainly finished before `b` began, whatever their clock uncertainty. */

@@ -1,33 +1,81 @@
 /**
  * Reads a history file in any format `faultline check` accepts: our history.jsonl, Jepsen/Knossos EDN
- * (one op map per line, or one whole vector/list), Porcupine's etcd log and kv formats.
+ * (one op map per line, one whole vector/list, or `#jepsen.history.Op{...}` records), Jepsen's `history.txt`,
+ * Porcupine's etcd log and kv formats. Files are read in chunks, so a large file is never one string.
  * `readHistoryFile` is the only I/O here; everything else is pure.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import { StringDecoder } from 'node:string_decoder';
 import { HistoryFormatError, namingFile } from '../errors';
-import { EdnSymbol, Keyword, parseEdn, parseEdnElements, type EdnValue } from './edn';
-import type { Op, OpType, ProcessId } from './operation';
+import { ETCD_LINE, TXT_LINE, forEachLine, parseEdnOps, parseEtcdLog, parseJepsenTxt, parseProcess, parseType, type ReadOps } from './edn-history';
+import type { Op } from './operation';
 
-export type HistoryFormat = 'jsonl' | 'edn' | 'porcupine-etcd' | 'porcupine-kv';
+export type HistoryFormat = 'jsonl' | 'edn' | 'jepsen-txt' | 'porcupine-etcd' | 'porcupine-kv';
 
-const OP_TYPES: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
-const ETCD_LINE = /^\S+\s+jepsen\.util\s+-\s+(\S+)\s+(\S+)\s+(\S+)\s*(.*)$/;
+const CHUNK_BYTES = 4 << 20;
 
 /**
- * Reads and parses one history file.
+ * The file's text, chunk by chunk. Each chunk ends after a newline byte (always a character boundary in UTF-8),
+ * except the last; an all-ASCII chunk is decoded as Latin-1, which is a copy.
+ */
+function* fileChunks(fd: number, first: Buffer): Generator<string> {
+  let buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, first.length * 2));
+  first.copy(buf, 0);
+  let have = first.length;
+  for (;;) {
+    if (have === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2); // one line longer than a chunk
+      buf.copy(bigger, 0, 0, have);
+      buf = bigger;
+    }
+    const n = readSync(fd, buf, have, buf.length - have, null);
+    have += n;
+    if (n === 0) {
+      if (have > 0) yield decode(buf.subarray(0, have));
+      return;
+    }
+    const cut = buf.subarray(0, have).lastIndexOf(10) + 1;
+    if (cut === 0) continue;
+    yield decode(buf.subarray(0, cut));
+    buf.copy(buf, 0, cut, have);
+    have -= cut;
+  }
+}
+
+function decode(b: Buffer): string {
+  return b.toString(isAscii(b) ? 'latin1' : 'utf8');
+}
+
+/**
+ * Reads and parses one history file, streaming it in chunks.
  * @throws HistoryFormatError(detail, line, file) when the file cannot be read or parsed.
  */
 export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[] } {
-  let text: string;
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'read error';
     throw new HistoryFormatError(`cannot open file (${code})`, undefined, path, { cause: err });
   }
-  const format = path.endsWith('.log') && text.trim() === '' ? 'porcupine-etcd' : undefined;
-  const parsed = parseHistoryText(text, path);
-  return format ? { format, ops: parsed.ops } : parsed;
+  try {
+    // Enough of the start to detect the format: up to 64 KiB.
+    const head = Buffer.allocUnsafe(1 << 16);
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, head.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'read error';
+      throw new HistoryFormatError(`cannot read file (${code})`, undefined, path, { cause: err });
+    }
+    const first = head.subarray(0, n);
+    const text = new StringDecoder('utf8').write(first);
+    const format: HistoryFormat = text.trim() === '' && n < head.length && path.endsWith('.log') ? 'porcupine-etcd' : detectHistoryFormat(text);
+    return { format, ops: parseChunks(format, fileChunks(fd, first), path) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Guesses the format from the first meaningful line. */
@@ -36,6 +84,7 @@ export function detectHistoryFormat(text: string): HistoryFormat {
     const line = raw.trim();
     if (line === '' || line.startsWith(';')) continue;
     if (ETCD_LINE.test(line)) return 'porcupine-etcd';
+    if (TXT_LINE.test(raw.trimStart())) return 'jepsen-txt';
     if (line.startsWith('{"') || line.startsWith('{ "')) return 'jsonl';
     if (line.startsWith('{:') && /:key\s/.test(line) && /:f\s+:(get|put|append)\b/.test(line)) return 'porcupine-kv';
     return 'edn';
@@ -46,30 +95,66 @@ export function detectHistoryFormat(text: string): HistoryFormat {
 /**
  * Detects the format and parses every event into an `Op` (index = event position, line = source line).
  * Keywords become plain strings, EDN maps plain objects keyed by keyword name, sets arrays.
- * Times are kept only when every event has one and they never decrease (else file order is time order).
+ * Jepsen formats: events are put in `:index` order when every event has one (as Jepsen orders them), else file
+ * order; times are kept only when every event has one and they never decrease in that order (else the order of
+ * events is their real-time order).
  * @throws HistoryFormatError(detail, line, file)
  */
 export function parseHistoryText(text: string, file?: string): { format: HistoryFormat; ops: Op[] } {
   const format = detectHistoryFormat(text);
+  return { format, ops: parseChunks(format, [text], file) };
+}
+
+function parseChunks(format: HistoryFormat, chunks: Iterable<string>, file: string | undefined): Op[] {
   try {
-    let ops: Op[];
+    let read: ReadOps;
     switch (format) {
       case 'jsonl':
-        ops = parseJsonl(text);
-        return { format, ops };
+        return parseJsonl(chunks);
       case 'porcupine-etcd':
-        ops = parseEtcdLog(text);
+        read = parseEtcdLog(chunks);
+        break;
+      case 'jepsen-txt':
+        read = parseJepsenTxt(chunks);
         break;
       case 'edn':
       case 'porcupine-kv':
-        ops = parseEdnHistory(text);
+        read = parseEdnOps(chunks);
         break;
     }
+    const ops = orderByJepsenIndex(read);
     normaliseTimes(ops);
-    return { format, ops };
+    return ops;
   } catch (err) {
     throw file !== undefined ? namingFile(err, file) : err;
   }
+}
+
+/**
+ * Jepsen orders a history by `:index`. When every event has one and file order differs, events are sorted by it
+ * (and re-numbered by position); a repeated `:index` is malformed. Sparse or missing indices: file order.
+ */
+function orderByJepsenIndex({ ops, jepsenIndex }: ReadOps): Op[] {
+  let sorted = true;
+  for (let i = 0; i < ops.length; i++) {
+    const x = jepsenIndex[i];
+    if (x === undefined) return ops;
+    if (i > 0 && x <= jepsenIndex[i - 1]!) sorted = false;
+  }
+  if (sorted) return ops;
+  const order = ops.map((_, i) => i).sort((a, b) => jepsenIndex[a]! - jepsenIndex[b]! || a - b);
+  for (let i = 1; i < order.length; i++) {
+    if (jepsenIndex[order[i]!] === jepsenIndex[order[i - 1]!]) {
+      const a = ops[order[i - 1]!]!;
+      const b = ops[order[i]!]!;
+      throw new HistoryFormatError(`two events have :index ${jepsenIndex[order[i]!]!} (the other is on line ${Math.min(a.line ?? 0, b.line ?? 0)})`, Math.max(a.line ?? 0, b.line ?? 0));
+    }
+  }
+  return order.map((j, i) => {
+    const op = ops[j]!;
+    op.index = i;
+    return op;
+  });
 }
 
 function normaliseTimes(ops: Op[]): void {
@@ -83,53 +168,73 @@ function normaliseTimes(ops: Op[]): void {
   }
 }
 
-function parseType(v: unknown, line: number): OpType {
-  if (typeof v !== 'string' || !OP_TYPES.has(v)) {
-    throw new HistoryFormatError(`unknown op type ${JSON.stringify(v ?? null)} (expected invoke, ok, fail or info)`, line);
+const NUMBER_FIELDS = ['time', 'uncertainty', 'seq'] as const;
+
+/** One parsed JSON line as an Op. @throws HistoryFormatError naming the line. */
+function jsonlOp(o: unknown, line: number, index: number): Op {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new HistoryFormatError('expected one JSON object per line', line);
+  const r = o as Record<string, unknown>;
+  if (typeof r.f !== 'string') throw new HistoryFormatError('field "f" must be a string', line);
+  const op: Op = { index, type: parseType(r.type, line), process: parseProcess(r.process, line), f: r.f, value: r.value ?? null, line };
+  if (r.key !== undefined && r.key !== null) op.key = typeof r.key === 'string' ? r.key : JSON.stringify(r.key);
+  for (const k of NUMBER_FIELDS) {
+    const v = r[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || (k !== 'time' && v < 0)) {
+      throw new HistoryFormatError(`field "${k}" must be a ${k === 'time' ? '' : 'non-negative '}number of ${k === 'seq' ? 'events' : 'nanoseconds'}`, line);
+    }
+    op[k] = v;
   }
-  return v as OpType;
+  if (typeof r.node === 'string') op.node = r.node;
+  if (r.error !== undefined && r.error !== null) op.error = typeof r.error === 'string' ? r.error : JSON.stringify(r.error);
+  if (op.type === 'ok' && op.process !== 'nemesis' && !('value' in r)) {
+    // A missing value would read as nil, which some models take as an observation ("key absent").
+    throw new HistoryFormatError('an "ok" completion must carry "value" (null for nil)', line);
+  }
+  return op;
 }
 
-function parseProcess(v: unknown, line: number): ProcessId {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (v === 'nemesis') return 'nemesis';
-  throw new HistoryFormatError(`process must be an integer or "nemesis", got ${JSON.stringify(v ?? null)}`, line);
-}
-
-function parseJsonl(text: string): Op[] {
+function parseJsonl(chunks: Iterable<string>): Op[] {
   const ops: Op[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    const line = i + 1;
-    let o: unknown;
+  let line = 0;
+  // A block of whole lines (each ending in a newline) is parsed as one JSON array, which is several times faster
+  // than a parse per line; a block that does not parse so (a blank line, a malformed one) is read line by line,
+  // which names the line.
+  const block = (body: string): void => {
+    let lines = 0;
+    for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++;
+    let all: unknown;
     try {
-      o = JSON.parse(raw);
-    } catch (err) {
-      throw new HistoryFormatError(`invalid JSON (${(err as Error).message})`, line);
+      all = JSON.parse(`[${body.slice(0, -1).replaceAll('\n', ',')}]`);
+    } catch {
+      all = undefined;
     }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new HistoryFormatError('expected one JSON object per line', line);
-    const r = o as Record<string, unknown>;
-    if (typeof r.f !== 'string') throw new HistoryFormatError('field "f" must be a string', line);
-    const op: Op = { index: ops.length, type: parseType(r.type, line), process: parseProcess(r.process, line), f: r.f, value: r.value ?? null, line };
-    if (r.key !== undefined && r.key !== null) op.key = typeof r.key === 'string' ? r.key : JSON.stringify(r.key);
-    for (const k of ['time', 'uncertainty', 'seq'] as const) {
-      const v = r[k];
-      if (v === undefined || v === null) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v) || (k !== 'time' && v < 0)) {
-        throw new HistoryFormatError(`field "${k}" must be a ${k === 'time' ? '' : 'non-negative '}number of ${k === 'seq' ? 'events' : 'nanoseconds'}`, line);
+    if (Array.isArray(all) && all.length === lines) {
+      for (let i = 0; i < lines; i++) ops.push(jsonlOp(all[i], line + 1 + i, ops.length));
+      line += lines;
+      return;
+    }
+    forEachLine([body], (rawLine, l) => {
+      const raw = rawLine.trim();
+      if (raw === '') return;
+      let o: unknown;
+      try {
+        o = JSON.parse(raw);
+      } catch (err) {
+        throw new HistoryFormatError(`invalid JSON (${(err as Error).message})`, line + l);
       }
-      op[k] = v;
-    }
-    if (typeof r.node === 'string') op.node = r.node;
-    if (r.error !== undefined && r.error !== null) op.error = typeof r.error === 'string' ? r.error : JSON.stringify(r.error);
-    if (op.type === 'ok' && op.process !== 'nemesis' && !('value' in r)) {
-      // A missing value would read as nil, which some models take as an observation ("key absent").
-      throw new HistoryFormatError('an "ok" completion must carry "value" (null for nil)', line);
-    }
-    ops.push(op);
+      ops.push(jsonlOp(o, line + l, ops.length));
+    });
+    line += lines;
+  };
+  let carry = '';
+  for (const chunk of chunks) {
+    const s = carry === '' ? chunk : carry + chunk;
+    const cut = s.lastIndexOf('\n') + 1;
+    carry = s.slice(cut);
+    if (cut > 0) block(s.slice(0, cut));
   }
+  if (carry.trim() !== '') block(`${carry}\n`);
   // Times and line numbers are different scales: a history gives every client event a time, or none (nemesis
   // events are not ordered against operations by any checker).
   const client = ops.filter((o) => o.process !== 'nemesis');
@@ -141,58 +246,3 @@ function parseJsonl(text: string): Op[] {
   return ops;
 }
 
-/** EDN value -> plain JS: keywords/symbols to strings, maps to objects keyed by name, sets to arrays. */
-export function ednToPlain(v: EdnValue): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Keyword || v instanceof EdnSymbol) return v.name;
-  if (Array.isArray(v)) return v.map(ednToPlain);
-  if (v instanceof Set) return [...v].map(ednToPlain);
-  const o: Record<string, unknown> = {};
-  for (const [k, val] of v) o[typeof k === 'string' ? k : k instanceof Keyword || k instanceof EdnSymbol ? k.name : JSON.stringify(ednToPlain(k))] = ednToPlain(val);
-  return o;
-}
-
-function parseEdnHistory(text: string): Op[] {
-  const ops: Op[] = [];
-  for (const { value, line } of parseEdnElements(text)) {
-    if (!(value instanceof Map)) throw new HistoryFormatError('expected an op map like {:process 0, :type :invoke, :f :read}', line);
-    const o = ednToPlain(value) as Record<string, unknown>;
-    if (typeof o.f !== 'string' && typeof o.f !== 'number') throw new HistoryFormatError('op map has no :f', line);
-    const op: Op = { index: ops.length, type: parseType(o.type, line), process: parseProcess(o.process, line), f: String(o.f), value: o.value ?? null, line };
-    if (o.key !== undefined && o.key !== null) op.key = typeof o.key === 'string' ? o.key : JSON.stringify(o.key);
-    if (typeof o.time === 'number') op.time = o.time;
-    if (o.error !== undefined && o.error !== null) op.error = typeof o.error === 'string' ? o.error : JSON.stringify(o.error);
-    if (typeof o.node === 'string') op.node = o.node;
-    ops.push(op);
-  }
-  return ops;
-}
-
-function parseEtcdLog(text: string): Op[] {
-  const ops: Op[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    const line = i + 1;
-    const m = ETCD_LINE.exec(raw);
-    if (!m) throw new HistoryFormatError('expected "INFO jepsen.util - <process> <type> <f> <value>"', line);
-    const [, proc, type, f, rest] = m;
-    const one = (s: string): unknown => {
-      const forms = parseEdn(s);
-      if (forms.length !== 1) throw new HistoryFormatError(`expected one EDN value, got "${s}"`, line);
-      return ednToPlain(forms[0]!.value);
-    };
-    let parsed: [unknown, unknown, unknown, unknown];
-    try {
-      parsed = [one(proc!), one(type!), one(f!), rest!.trim() === '' ? null : one(rest!)];
-    } catch (err) {
-      if (err instanceof HistoryFormatError) throw new HistoryFormatError(err.detail, line, undefined, { cause: err });
-      throw err;
-    }
-    const [p, t, fn, value] = parsed;
-    if (typeof fn !== 'string') throw new HistoryFormatError(`f must be a keyword, got "${f}"`, line);
-    ops.push({ index: ops.length, type: parseType(t, line), process: parseProcess(p, line), f: fn, value, line });
-  }
-  return ops;
-}

@@ -4,10 +4,14 @@ import { kvModel, multiRegisterModel } from './kv';
 import type { Model } from './model';
 import { mutexModel } from './mutex';
 import { queueModel } from './queue';
-import { registerModel } from './register';
+import { registerModel, type RegisterOptions } from './register';
 import { setModel } from './set';
 
 export type { Model, SearchOp, StateKey } from './model';
+export type { RegisterOptions } from './register';
+
+/** Options that change how a model reads observations. */
+export type ModelOptions = RegisterOptions;
 
 export const MODEL_NAMES = ['register', 'cas-register', 'etcd-register', 'kv', 'multi-register', 'mutex', 'set', 'fifo-queue', 'unordered-queue'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -15,14 +19,15 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 /**
  * A fresh model instance (models may cache decoded states, so use one per search).
  * @param init - initial state in plain JSON; each model documents its default.
+ * @param options - `knossosNil`: register and cas-register read an `ok` nil read as Knossos does (constrains nothing).
  * @throws UsageError for an unknown name or an init that does not fit the model.
  */
-export function createModel(name: ModelName, init?: unknown): Model<unknown> {
+export function createModel(name: ModelName, init?: unknown, options: ModelOptions = {}): Model<unknown> {
   switch (name) {
     case 'register':
     case 'cas-register':
     case 'etcd-register':
-      return registerModel(name, init ?? null) as Model<unknown>;
+      return registerModel(name, init ?? null, options) as Model<unknown>;
     case 'kv':
       return kvModel(init ?? '') as Model<unknown>;
     case 'multi-register':

@@ -17,18 +17,29 @@ function casArg(op: PairedOp): [StateKey, StateKey] {
   return [valueKey(v[0]), valueKey(v[1])];
 }
 
+/** How a register reads an `ok` read of nil. */
+export interface RegisterOptions {
+  /**
+   * Knossos's reading (`CASRegister`): an `ok` read of nil is an unknown value and constrains nothing.
+   * By default an `ok` read of nil means the register held nil (its initial value, or the key was absent),
+   * which is what the database answered; only a read whose outcome is unknown constrains nothing.
+   */
+  knossosNil?: boolean;
+}
+
 /**
  * A register.
- * - `cas-register` (Knossos `CASRegister`): a read of nil is an unknown value and constrains nothing;
- *   `fail` means the op did not happen, so failed ops are dropped.
+ * - `cas-register`: read, write, cas; `fail` means the op did not happen, so failed ops are dropped. An `ok`
+ *   read of nil observes nil (a lost write shows up so), unless `knossosNil`.
  * - `register`: the same without `cas`.
  * - `etcd-register` (Porcupine `etcdModel`): nil means the key is absent (the initial state), so a nil
  *   read is an observation; a failed cas observed a value other than `from`; a failed read (timed out)
- *   is dropped.
+ *   is dropped. `knossosNil` does not apply.
  * @param init - initial value; nil when omitted (the key is absent).
  */
-export function registerModel(flavour: RegisterFlavour, init: unknown = null): Model<StateKey> {
+export function registerModel(flavour: RegisterFlavour, init: unknown = null, options: RegisterOptions = {}): Model<StateKey> {
   const etcd = flavour === 'etcd-register';
+  const nilIsUnknown = !etcd && options.knossosNil === true;
   return {
     name: flavour,
     init: () => valueKey(init),
@@ -39,7 +50,7 @@ export function registerModel(flavour: RegisterFlavour, init: unknown = null): M
       switch (op.f) {
         case 'read':
           if (op.type !== 'ok') return null; // unknown or failed read: constrains nothing
-          if (!etcd && (op.value === null || op.value === undefined)) return null; // Knossos: nil read = unknown
+          if (nilIsUnknown && (op.value === null || op.value === undefined)) return null; // Knossos: nil read = unknown
           return { f: 'read', arg: null, out: valueKey(op.value), known: true, failed: false };
         case 'write':
           if (op.type === 'fail') return null;

@@ -14,6 +14,11 @@ export interface Invocation {
   /** Independent key for keyed workloads; absent for single-object and transactional ones. */
   key?: string;
   value: unknown;
+  /**
+   * Wait this long before invoking it (lock: how long a held lock is kept before its release). Not part of the
+   * history. A stop during the wait skips the op; the generator's `drain` then says what must still run.
+   */
+  delayMs?: number;
 }
 
 /**
@@ -44,6 +49,12 @@ export interface OpGenerator {
   next(process: number, nowNanos: number): Invocation | undefined;
   /** Feeds the completion of the last operation `next` returned, so the generator can adapt (e.g. cas values). */
   complete(op: Invocation, done: Completion): void;
+  /**
+   * The operation a process must still run when its phase is stopped, or undefined (lock: the release of a lock
+   * it holds). It goes into the history like any other, so the history ends in a state it can explain: a lock
+   * dropped silently at the end would look held while another node's last acquire took it.
+   */
+  drain?(process: number): Invocation | undefined;
 }
 
 /** A checker the workload's histories are judged by, with the options it needs (see core/checker/registry.ts). */

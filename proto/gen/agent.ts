@@ -353,6 +353,27 @@ export interface FaultResponse {
      * @generated from protobuf field: faultline.v1.NodeFaultState state = 4
      */
     state?: NodeFaultState; // this node after the call
+    /**
+     * @generated from protobuf field: repeated faultline.v1.FaultCheck checks = 5
+     */
+    checks: FaultCheck[]; // how the agent verified the fault bites and the control paths still answer
+}
+/**
+ * @generated from protobuf message faultline.v1.FaultCheck
+ */
+export interface FaultCheck {
+    /**
+     * @generated from protobuf field: string name = 1
+     */
+    name: string; // rules, reachability, qdisc, process, clock, nats, controller
+    /**
+     * @generated from protobuf field: bool ok = 2
+     */
+    ok: boolean;
+    /**
+     * @generated from protobuf field: string detail = 3
+     */
+    detail: string;
 }
 /**
  * @generated from protobuf message faultline.v1.ProcessFaultRequest
@@ -1883,7 +1904,8 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
             { no: 1, name: "ok", kind: "scalar", T: 8 /*ScalarType.BOOL*/ },
             { no: 2, name: "message", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
             { no: 3, name: "active", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
-            { no: 4, name: "state", kind: "message", T: () => NodeFaultState }
+            { no: 4, name: "state", kind: "message", T: () => NodeFaultState },
+            { no: 5, name: "checks", kind: "message", repeat: 2 /*RepeatType.UNPACKED*/, T: () => FaultCheck }
         ]);
     }
     create(value?: PartialMessage<FaultResponse>): FaultResponse {
@@ -1891,6 +1913,7 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
         message.ok = false;
         message.message = "";
         message.active = [];
+        message.checks = [];
         if (value !== undefined)
             reflectionMergePartial<FaultResponse>(this, message, value);
         return message;
@@ -1911,6 +1934,9 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
                     break;
                 case /* faultline.v1.NodeFaultState state */ 4:
                     message.state = NodeFaultState.internalBinaryRead(reader, reader.uint32(), options, message.state);
+                    break;
+                case /* repeated faultline.v1.FaultCheck checks */ 5:
+                    message.checks.push(FaultCheck.internalBinaryRead(reader, reader.uint32(), options));
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -1936,6 +1962,9 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
         /* faultline.v1.NodeFaultState state = 4; */
         if (message.state)
             NodeFaultState.internalBinaryWrite(message.state, writer.tag(4, WireType.LengthDelimited).fork(), options).join();
+        /* repeated faultline.v1.FaultCheck checks = 5; */
+        for (let i = 0; i < message.checks.length; i++)
+            FaultCheck.internalBinaryWrite(message.checks[i], writer.tag(5, WireType.LengthDelimited).fork(), options).join();
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -1946,6 +1975,69 @@ class FaultResponse$Type extends MessageType<FaultResponse> {
  * @generated MessageType for protobuf message faultline.v1.FaultResponse
  */
 export const FaultResponse = new FaultResponse$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class FaultCheck$Type extends MessageType<FaultCheck> {
+    constructor() {
+        super("faultline.v1.FaultCheck", [
+            { no: 1, name: "name", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 2, name: "ok", kind: "scalar", T: 8 /*ScalarType.BOOL*/ },
+            { no: 3, name: "detail", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
+        ]);
+    }
+    create(value?: PartialMessage<FaultCheck>): FaultCheck {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.name = "";
+        message.ok = false;
+        message.detail = "";
+        if (value !== undefined)
+            reflectionMergePartial<FaultCheck>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: FaultCheck): FaultCheck {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* string name */ 1:
+                    message.name = reader.string();
+                    break;
+                case /* bool ok */ 2:
+                    message.ok = reader.bool();
+                    break;
+                case /* string detail */ 3:
+                    message.detail = reader.string();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: FaultCheck, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* string name = 1; */
+        if (message.name !== "")
+            writer.tag(1, WireType.LengthDelimited).string(message.name);
+        /* bool ok = 2; */
+        if (message.ok !== false)
+            writer.tag(2, WireType.Varint).bool(message.ok);
+        /* string detail = 3; */
+        if (message.detail !== "")
+            writer.tag(3, WireType.LengthDelimited).string(message.detail);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.FaultCheck
+ */
+export const FaultCheck = new FaultCheck$Type();
 // @generated message type with reflection information, may provide speed optimized methods
 class ProcessFaultRequest$Type extends MessageType<ProcessFaultRequest> {
     constructor() {

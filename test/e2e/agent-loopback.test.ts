@@ -8,6 +8,7 @@ import { startCluster, collectAndTeardown } from '../../controller/db-cluster';
 import { HistoryCollector } from '../../controller/history-collector';
 import { buildHistory } from '../../controller/history-builder';
 import { AgentClient } from '../../controller/rpc/agent-client';
+import { INSECURE } from '../../controller/rpc/credentials';
 import { Timeline } from '../../controller/timeline';
 import { pairOps } from '../../core/history/pair';
 import { lifo } from '../support/cleanup';
@@ -19,7 +20,7 @@ test('agent on loopback: hello, clock sync, single-member etcd, register workloa
   const t = lifo(tc);
   const nats = await startNats(t);
   const agent = await startAgent(t, { node: 'n1', natsUrl: nats.url });
-  const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: agent.address });
+  const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: agent.address }, INSECURE);
   t.after(() => client.close());
 
   const hello = await client.hello();
@@ -74,7 +75,7 @@ test('agent reports a missing etcd binary as a clear check failure', { timeout: 
   const t = lifo(tc);
   const nats = await startNats(t);
   const agent = await startAgent(t, { node: 'n1', natsUrl: nats.url, env: { FAULTLINE_ETCD_BIN: '/nonexistent/etcd' } });
-  const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: agent.address });
+  const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: agent.address }, INSECURE);
   t.after(() => client.close());
   const res = await client.db('check', 'etcd', 5000);
   assert.equal(res.ok, false);

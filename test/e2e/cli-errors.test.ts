@@ -7,11 +7,11 @@ import { freePort, runCli, startAgent, startNats, tempDir } from '../support/pro
 
 /**
  * A user error: exit 254, the error in exactly one line on stderr, no stack trace. (`run` may first print its
- * one "running ..." progress line; nothing else.)
+ * one "running ..." progress line, and with --insecure its warning; nothing else.)
  */
 function assertOneLineError(res: { code: number | null; stderr: string }, pattern: RegExp): void {
   assert.equal(res.code, 254, res.stderr);
-  const lines = res.stderr.trim().split('\n').filter((l) => !/^faultline: running /.test(l));
+  const lines = res.stderr.trim().split('\n').filter((l) => !/^faultline: running /.test(l) && !/^faultline run: WARNING: --insecure/.test(l));
   assert.equal(lines.length, 1, `expected one line, got:\n${res.stderr}`);
   assert.match(lines[0]!, pattern);
   assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace');
@@ -61,7 +61,7 @@ test('faultline rejects an unknown command or option with exit 254', async () =>
 
 test('faultline run names an unreachable agent in one line, exit 254', { timeout: 60_000 }, async () => {
   const port = await freePort();
-  const res = await runCli(['run', '--nodes', `n1=127.0.0.1:${port}`, '--nats', 'nats://127.0.0.1:1', '--time-limit', '5'], { timeoutMs: 60_000 });
+  const res = await runCli(['run', '--nodes', `n1=127.0.0.1:${port}`, '--nats', 'nats://127.0.0.1:1', '--time-limit', '5', '--nemesis', 'none', '--insecure'], { timeoutMs: 60_000 });
   assertOneLineError(res, new RegExp(`Cannot reach agent "n1" at 127\\.0\\.0\\.1:${port}`));
 });
 
@@ -70,7 +70,7 @@ test('faultline run names the node missing the etcd binary and what to install, 
   const nats = await startNats(t);
   const agent = await startAgent(t, { node: 'n1', natsUrl: nats.url, env: { FAULTLINE_ETCD_BIN: '/nonexistent/etcd' } });
   const store = tempDir(t, 'store-');
-  const res = await runCli(['run', '--nodes', `n1=${agent.address}`, '--nats', nats.url, '--time-limit', '5', '--nemesis', 'none', '--store', store], { timeoutMs: 60_000 });
+  const res = await runCli(['run', '--nodes', `n1=${agent.address}`, '--nats', nats.url, '--time-limit', '5', '--nemesis', 'none', '--store', store, '--insecure'], { timeoutMs: 60_000 });
   assertOneLineError(res, /Cannot run on node "n1": etcd is not installed on this node: install the Debian package etcd-server/);
 });
 
@@ -81,9 +81,16 @@ test('faultline check rejects a malformed history in one line naming the line, e
   assertOneLineError(await runCli(['check', file]), /line 2/);
 });
 
-test('faultline agent without --insecure refuses to serve plaintext, in one line', async () => {
+test('faultline agent without certificates or --insecure refuses to serve plaintext, in one line', async () => {
   const res = await runCli(['agent', '--node', 'n1', '--listen', '127.0.0.1:1', '--nats', 'nats://127.0.0.1:4222', '--data-dir', '/tmp/x']);
-  assertOneLineError(res, /pass --insecure/);
+  assertOneLineError(res, /no certificates given: pass --ca, --cert and --key .*or --insecure/);
+});
+
+test('faultline run with a --nodes list refuses to talk plaintext unless --insecure is given', async () => {
+  assertOneLineError(
+    await runCli(['run', '--nodes', 'n1=127.0.0.1:7701', '--nats', 'nats://127.0.0.1:4222']),
+    /an explicit --nodes list needs --certs DIR .* or --insecure/,
+  );
 });
 
 test('faultline check says unknown (exit 2) for a history with a sequence gap instead of judging it', async (tc) => {

@@ -11,6 +11,7 @@ import { HistoryCollector } from '../../controller/history-collector';
 import { buildHistory } from '../../controller/history-builder';
 import { startNatsServer } from '../../controller/nats-server';
 import { AgentClient } from '../../controller/rpc/agent-client';
+import { INSECURE } from '../../controller/rpc/credentials';
 import { Timeline } from '../../controller/timeline';
 import { pairOps } from '../../core/history/pair';
 import { lifo } from '../support/cleanup';
@@ -28,7 +29,7 @@ test('no event is lost: NATS goes down mid-run, the agent is killed -9, and the 
   // Whatever happens, no etcd member outlives the test (the killed agent leaves one until its successor reaps it).
   t.after(() => killStalePid(`${dataDir}/etcd.pid`, 'etcd'));
   const first = await startAgent(t, { node: 'n1', natsUrl: nats.url, dataDir });
-  const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: first.address });
+  const client = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: first.address }, INSECURE);
   t.after(() => client.close());
   const timeline = new Timeline('spool-test');
   const session = new AgentSession(client, timeline, log, 60_000);
@@ -64,7 +65,7 @@ test('no event is lost: NATS goes down mid-run, the agent is killed -9, and the 
   nats = await startNatsServer({ host: '127.0.0.1', port, dir: natsDir });
   // A new agent process on the same data dir: it reaps the orphaned etcd member and resends the spool.
   const second = await startAgent(t, { node: 'n1', natsUrl: nats.url, dataDir });
-  const client2 = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: second.address });
+  const client2 = new AgentClient({ name: 'n1', address: '127.0.0.1', agent: second.address }, INSECURE);
   t.after(() => client2.close());
   const gaps = await collector.waitFor({ n1: lastSeq }, 30_000);
   assert.deepEqual(gaps, [], `every event 1..${lastSeq} arrived exactly once`);

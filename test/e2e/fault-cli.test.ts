@@ -15,6 +15,7 @@ import { processState } from '../../agent/faults/process-state';
 import { CLOCKPROBE_PORT } from '../../agent/db/clockprobe';
 import { labStatus } from '../../controller/lab/lab';
 import { AgentClient } from '../../controller/rpc/agent-client';
+import { labAccess } from '../../controller/lab/lab-access';
 import { lifo, type AfterHost } from '../support/cleanup';
 import { labSkipReason } from '../support/netns';
 import { CLI, runCli } from '../support/processes';
@@ -90,7 +91,7 @@ async function setupLab(t: TestContext): Promise<AgentClient[]> {
   const up = await runCli(['lab', 'up', '--nodes', '5', '--prefix', PREFIX], { timeoutMs: 120_000 });
   assert.equal(up.code, 0, up.stderr);
   const status = await labStatus(PREFIX);
-  const clients = status.nodes.map((n) => new AgentClient({ name: n.name, address: n.address, agent: n.agent.address }));
+  const clients = status.nodes.map((n) => new AgentClient({ name: n.name, address: n.address, agent: n.agent.address }, labAccess(PREFIX).security));
   after.after(() => clients.forEach((c) => c.close()));
   const members = clients.map((c) => ({ node: c.node.name, address: c.node.address }));
   await Promise.all(

@@ -16,6 +16,7 @@ import { processState } from '../../agent/faults/process-state';
 import { labStatus } from '../../controller/lab/lab';
 import { labDir } from '../../controller/lab/lab-state';
 import { AgentClient } from '../../controller/rpc/agent-client';
+import { labAccess } from '../../controller/lab/lab-access';
 import { lifo, type AfterHost } from '../support/cleanup';
 import { labSkipReason } from '../support/netns';
 import { CLI, runCli } from '../support/processes';
@@ -46,7 +47,7 @@ async function startHeld(after: AfterHost, args: string[]): Promise<{ child: Chi
 
 async function clientsOf(after: AfterHost): Promise<AgentClient[]> {
   const status = await labStatus(PREFIX);
-  const clients = status.nodes.map((n) => new AgentClient({ name: n.name, address: n.address, agent: n.agent.address }));
+  const clients = status.nodes.map((n) => new AgentClient({ name: n.name, address: n.address, agent: n.agent.address }, labAccess(PREFIX).security));
   after.after(() => clients.forEach((c) => c.close()));
   return clients;
 }

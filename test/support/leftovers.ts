@@ -4,6 +4,7 @@
  * into the file named by FAULTLINE_TEST_BASELINE before the first test; `test/e2e/zz-leftovers.test.ts` fails on
  * anything found at the end that is not in it. Without the variable the baseline is empty: everything counts.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultlineLeftovers } from './netns';
@@ -29,9 +30,57 @@ function faultlineDbProcesses(): { pid: number; state: string; env: Map<string, 
   return out;
 }
 
+/**
+ * DB modules whose processes must all be gone once their test is over (a torn-down cluster stops both of a
+ * Redis member's processes). etcd members may outlive a test that killed the controller, until `lab down`.
+ */
+export const MUST_STOP_DBS: readonly string[] = ['redis'];
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * Running DB processes of the modules in `dbs` (recognised by FAULTLINE_DB), and their data directories left in
+ * any lab's agent data dirs (`<home>/labs/<lab>/nodes/<node>/<db>`). Only `labs` (prefixes) when given.
+ */
+export function dbLeftovers(dbs: readonly string[] = MUST_STOP_DBS, labs?: readonly string[]): string[] {
+  const left: string[] = [];
+  const home = join(process.env['FAULTLINE_HOME'] ?? '/var/lib/faultline', 'labs');
+  for (const p of faultlineDbProcesses()) {
+    const db = p.env.get('FAULTLINE_DB') ?? '';
+    if (!dbs.includes(db)) continue;
+    const cmd = commandOf(p.pid);
+    if (labs !== undefined && !labs.some((l) => namespaceOf(p.pid).startsWith(`${l}-`))) continue; // another lab's
+    left.push(`${db} process ${p.pid} still running (${cmd})`);
+  }
+  if (existsSync(home)) {
+    for (const lab of readdirSync(home)) {
+      if (labs !== undefined && !labs.includes(lab)) continue;
+      const nodes = join(home, lab, 'nodes');
+      if (!existsSync(nodes)) continue;
+      for (const node of readdirSync(nodes)) for (const db of dbs) if (existsSync(join(nodes, node, db))) left.push(`${db} data directory ${join(nodes, node, db)} left`);
+    }
+  }
+  return left;
+}
+
+/** The named network namespace `pid` runs in ('' for the host's or an unnamed one). */
+function namespaceOf(pid: number): string {
+  try {
+    return execFileSync('ip', ['netns', 'identify', String(pid)], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Paused DB processes, DB processes or offset files with a non-zero clock offset, orphaned libfaketime shm files. */
 export function processLeftovers(): string[] {
-  const left: string[] = [];
+  const left: string[] = [...dbLeftovers()];
   for (const p of faultlineDbProcesses()) {
     if (p.state === 'T' || p.state === 't') left.push(`paused ${p.env.get('FAULTLINE_DB') ?? 'DB'} process ${p.pid}`);
     const file = p.env.get('FAKETIME_TIMESTAMP_FILE');

@@ -39,7 +39,18 @@ export interface SpawnedAgent {
 /** Our built agent (`node dist/cli/main.js agent`) on loopback; SIGTERM then SIGKILL after the test. */
 export async function startAgent(
   t: AfterHost,
-  opts: { node: string; natsUrl: string; host?: string; dataDir?: string; env?: NodeJS.ProcessEnv; extraArgs?: string[] },
+  opts: {
+    node: string;
+    natsUrl: string;
+    host?: string;
+    dataDir?: string;
+    env?: NodeJS.ProcessEnv;
+    extraArgs?: string[];
+    /** mTLS files; without them the agent is started with --insecure. */
+    tls?: { ca: string; cert: string; key: string };
+    /** An agent config file (--config: allow-list, tls, nats credentials), instead of --insecure. */
+    config?: string;
+  },
 ): Promise<SpawnedAgent> {
   const host = opts.host ?? '127.0.0.1';
   const port = await freePort(host);
@@ -48,7 +59,11 @@ export async function startAgent(
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `agent-${opts.node}-`));
   const child = spawn(
     process.execPath,
-    [CLI, 'agent', '--node', opts.node, '--listen', `${host}:${port}`, '--nats', opts.natsUrl, '--data-dir', dataDir, '--insecure', ...(opts.extraArgs ?? [])],
+    [
+      CLI, 'agent', '--node', opts.node, '--listen', `${host}:${port}`, '--nats', opts.natsUrl, '--data-dir', dataDir,
+      ...(opts.tls ? ['--ca', opts.tls.ca, '--cert', opts.tls.cert, '--key', opts.tls.key] : opts.config ? ['--config', opts.config] : ['--insecure']),
+      ...(opts.extraArgs ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
   );
   let out = '';

@@ -12,6 +12,11 @@ export interface CounterResult extends InvariantResult {
   reads: number;
   errors: CounterError[];
   errorCount: number;
+  /**
+   * How far the last read (the final read, in a run) lies below the increments certainly applied before it began:
+   * acknowledged increments the counter lost. 0 when it is within its bounds or above them.
+   */
+  lostAmount: number;
 }
 
 function lastAtMost(sorted: readonly number[], t: number, strict: boolean): number {
@@ -30,7 +35,7 @@ function lastAtMost(sorted: readonly number[], t: number, strict: boolean): numb
  * Checks `add` (value: a number, possibly negative) and `read` (ok value: the counter) ops, from `init`.
  * An add is certainly applied before a read if it was acknowledged and ended before the read began
  * (times include their uncertainty); it may be applied if it did not fail and began no later than the read ended.
- * Unknown when no read was acknowledged.
+ * A read of nil (an absent key) reads `init`. Unknown when no read was acknowledged.
  * @throws HistoryFormatError when an add's value or a read's result is not a number.
  */
 export function checkCounter(history: readonly Op[], init = 0): CounterResult {
@@ -55,13 +60,24 @@ export function checkCounter(history: readonly Op[], init = 0): CounterResult {
   const pPos = prefix(possible, true);
   const pNeg = prefix(possible, false);
   const errors: CounterError[] = [];
+  let last: { start: number; shortfall: number } | undefined;
   for (const r of reads) {
-    if (typeof r.value !== 'number') throw formatErrorAt(history, r.completionIndex, `counter read must return a number, got ${JSON.stringify(r.value)}`);
+    // nil is what a never-touched key reads (Jepsen's independent counters: [3 nil]): the initial value.
+    const value = r.value === null || r.value === undefined ? init : r.value;
+    if (typeof value !== 'number') throw formatErrorAt(history, r.completionIndex, `counter read must return a number, got ${JSON.stringify(r.value)}`);
     const c = lastAtMost(certainEnds, r.start, true);
     const p = lastAtMost(possibleStarts, r.end, false); // began at or before the read ended: may be in it
     const lower = init + cPos[c]! + pNeg[p]!;
     const upper = init + cNeg[c]! + pPos[p]!;
-    if (r.value < lower || r.value > upper) errors.push({ index: r.index, process: r.process, value: r.value, lower, upper });
+    if (value < lower || value > upper) errors.push({ index: r.index, process: r.process, value, lower, upper });
+    if (!last || r.start >= last.start) last = { start: r.start, shortfall: Math.max(0, lower - value) };
   }
-  return { valid: invariantVerdict(errors.length > 0, reads.length > 0), checker: 'counter', reads: reads.length, errors: sample(errors), errorCount: errors.length };
+  return {
+    valid: invariantVerdict(errors.length > 0, reads.length > 0),
+    checker: 'counter',
+    reads: reads.length,
+    errors: sample(errors),
+    errorCount: errors.length,
+    lostAmount: last?.shortfall ?? 0,
+  };
 }

@@ -48,6 +48,20 @@ test('checkCounter() accepts reads within bounds, including unknown increments, 
   assert.deepEqual(bad.errors[0], { index: 2, process: 2, value: 1, lower: 2, upper: 2 });
 });
 
+test('checkCounter() reports how far the last read is below the acknowledged increments (lostAmount)', () => {
+  const lost = checkCounter(h([
+    [0, 'invoke', 'add', 3], [0, 'ok', 'add', 3],
+    [1, 'invoke', 'add', 4], [1, 'ok', 'add', 4],
+    [2, 'invoke', 'read', null], [2, 'ok', 'read', 7],
+    [3, 'invoke', 'read', null], [3, 'ok', 'read', 3],
+  ]));
+  assert.equal(lost.valid, false);
+  assert.equal(lost.lostAmount, 4);
+  // A read within its bounds (an unknown increment may or may not be in it) loses nothing.
+  const fine = checkCounter(h([[0, 'invoke', 'add', 2], [0, 'info', 'add', 2], [1, 'invoke', 'read', null], [1, 'ok', 'read', 0]]));
+  assert.equal(fine.lostAmount, 0);
+});
+
 test('checkBank() reports a wrong total and negative balances', () => {
   const r = checkBank(h([
     [0, 'invoke', 'read', null], [0, 'ok', 'read', { a: 5, b: 5 }],
@@ -196,4 +210,22 @@ test('checkUniqueIds() flags duplicate ids; compose() merges verdicts and contai
   assert.equal(c.valid, false);
   assert.equal(c.results.crash!.valid, 'unknown');
   assert.equal(compose({ crash: () => { throw new Error('boom'); } })(hist).valid, 'unknown');
+});
+
+test('checkCounter() reads nil (a never-touched key, Jepsen\'s [3 nil]) as the initial value', () => {
+  const untouched = checkCounter(h([[0, 'invoke', 'read', null], [0, 'ok', 'read', null]]), 5);
+  assert.equal(untouched.valid, true);
+  assert.equal(untouched.reads, 1);
+  // After an acknowledged add of 2, nil (= the initial 0) is a lost increment.
+  const lost = checkCounter(h([[0, 'invoke', 'add', 2], [0, 'ok', 'add', 2], [1, 'invoke', 'read', null], [1, 'ok', 'read', null]]));
+  assert.equal(lost.valid, false);
+  assert.deepEqual(lost.errors.map((e) => [e.value, e.lower, e.upper]), [[0, 2, 2]]);
+});
+
+test('checkSetFull() reads nil (a never-touched key) as the empty set', () => {
+  const r = checkSetFull(h([[2, 'invoke', 'read', null], [2, 'ok', 'read', null], [0, 'invoke', 'add', 1], [0, 'ok', 'add', 1], [2, 'invoke', 'read', null], [2, 'ok', 'read', [1]]]));
+  assert.equal(r.valid, true);
+  const lost = checkSetFull(h([[0, 'invoke', 'add', 1], [0, 'ok', 'add', 1], [2, 'invoke', 'read', null], [2, 'ok', 'read', null]]));
+  assert.equal(lost.valid, false);
+  assert.deepEqual(lost.lost, [1]);
 });

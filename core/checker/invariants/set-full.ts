@@ -57,7 +57,11 @@ function quantiles(xs: number[]): Record<string, number> | null {
  */
 export function checkSetFull(history: readonly Op[], opts: SetFullOptions = {}): SetFullResult {
   const adds = pairedOf(history, 'add');
-  const reads = pairedOf(history, 'read').filter((p) => p.type === 'ok').sort((a, b) => a.start - b.start);
+  // A read of nil (an absent key: Jepsen's independent sets, [3 nil]) is the initial, empty set.
+  const reads = pairedOf(history, 'read')
+    .filter((p) => p.type === 'ok')
+    .map((p) => (p.value === null || p.value === undefined ? { ...p, value: [] } : p))
+    .sort((a, b) => a.start - b.start);
   const readSets = reads.map((r) => {
     if (!Array.isArray(r.value)) throw formatErrorAt(history, r.completionIndex, `set read must return a list of elements, got ${JSON.stringify(r.value)}`);
     return new Set(r.value.map(vkey));

@@ -1,0 +1,267 @@
+/**
+ * Jepsen's history files as ops: EDN op maps (one per line, one whole vector, or `#jepsen.history.Op{...}`
+ * records), Jepsen's tab-separated `history.txt`, and Porcupine's etcd logs (the same lines behind a log prefix).
+ * The op-map reader is the fast path: it reads the keys it knows straight into an `Op`, without a generic map.
+ */
+import { HistoryFormatError } from '../errors';
+import { EdnReader, isDelimiterCode, keyOf, readEdnHistoryForms } from './edn';
+import type { Op, OpType, ProcessId } from './operation';
+
+const OP_TYPES: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
+
+/** Ops as read, with Jepsen's `:index` of each (undefined where absent), for ordering. */
+export interface ReadOps {
+  ops: Op[];
+  jepsenIndex: (number | undefined)[];
+}
+
+export function parseType(v: unknown, line: number): OpType {
+  if (v === 'invoke' || v === 'ok' || v === 'info' || v === 'fail') return v;
+  if (typeof v !== 'string' || !OP_TYPES.has(v)) {
+    throw new HistoryFormatError(`unknown op type ${JSON.stringify(v ?? null) ?? String(v)} (expected invoke, ok, fail or info)`, line);
+  }
+  return v as OpType;
+}
+
+export function parseProcess(v: unknown, line: number): ProcessId {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (v === 'nemesis') return 'nemesis';
+  throw new HistoryFormatError(`process must be an integer or :nemesis, got ${JSON.stringify(v ?? null) ?? String(v)}`, line);
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+}
+
+const K_TYPE = 1;
+const K_PROCESS = 2;
+const K_F = 4;
+const K_VALUE = 8;
+const K_TIME = 16;
+const K_INDEX = 32;
+const K_KEY = 64;
+const K_ERROR = 128;
+const K_NODE = 256;
+const FIELD_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: K_TYPE, process: K_PROCESS, f: K_F, value: K_VALUE, time: K_TIME, index: K_INDEX, key: K_KEY, error: K_ERROR, node: K_NODE });
+
+/** The field bit of the keyword name at `p` (after its colon) when it is a known op key ending at a delimiter. */
+function knownKey(t: string, p: number): number {
+  const is = (name: string, bit: number): number => (t.startsWith(name, p) && endsAt(t, p + name.length) ? bit : 0);
+  switch (t.charCodeAt(p)) {
+    case 116: // t
+      return t.charCodeAt(p + 1) === 121 ? is('type', K_TYPE) : is('time', K_TIME);
+    case 102: // f
+      return endsAt(t, p + 1) ? K_F : 0;
+    case 118: // v
+      return is('value', K_VALUE);
+    case 112: // p
+      return is('process', K_PROCESS);
+    case 105: // i
+      return is('index', K_INDEX);
+    case 107: // k
+      return is('key', K_KEY);
+    case 101: // e
+      return is('error', K_ERROR);
+    case 110: // n
+      return is('node', K_NODE);
+    default:
+      return 0;
+  }
+}
+
+const KEY_LENGTH: Record<number, number> = { [K_TYPE]: 4, [K_PROCESS]: 7, [K_F]: 1, [K_VALUE]: 5, [K_TIME]: 4, [K_INDEX]: 5, [K_KEY]: 3, [K_ERROR]: 5, [K_NODE]: 4 };
+
+/** True when position `p` ends a token (a delimiter, or the end of a final text). */
+function endsAt(t: string, p: number): boolean {
+  if (p >= t.length) return true;
+  const c = t.charCodeAt(p);
+  return c === 32 || c === 44 || c === 125 || c === 10 || isDelimiterCode(c);
+}
+
+/** Reads one op map (after its `{`) straight into an Op. */
+function readOpMap(r: EdnReader, line: number, out: ReadOps): void {
+  const t = r.text;
+  let seen = 0;
+  let extra: Set<string> | undefined;
+  let type: unknown;
+  let process: unknown;
+  let f: unknown;
+  let value: unknown = null;
+  let time: unknown;
+  let index: unknown;
+  let key: unknown;
+  let error: unknown;
+  let node: unknown;
+  for (;;) {
+    let c = t.charCodeAt(r.pos);
+    while (c === 32 || c === 44) c = t.charCodeAt(++r.pos);
+    if (c !== 58 && c !== 125) {
+      if (!r.skip()) r.eof(`"{" opened on line ${line} is never closed`, line);
+      c = t.charCodeAt(r.pos);
+    }
+    if (c === 125) {
+      r.pos++;
+      break;
+    }
+    if (c === 93 || c === 41) r.fail(`expected "}" to close the map opened on line ${line} but found "${t[r.pos]!}"`);
+    const keyLine = r.line;
+    let bit = 0;
+    let k: string | undefined;
+    if (c === 58) {
+      bit = knownKey(t, r.pos + 1);
+      if (bit !== 0) {
+        if (r.pos + 1 + KEY_LENGTH[bit]! >= t.length && !r.final) r.eof('a keyword at the end of a chunk');
+        r.pos += 1 + KEY_LENGTH[bit]!;
+      } else k = r.readKeyword();
+    } else k = keyOf(r.read());
+    c = t.charCodeAt(r.pos);
+    while (c === 32 || c === 44) c = t.charCodeAt(++r.pos);
+    if (!r.skip()) r.eof(`"{" opened on line ${line} is never closed`, line);
+    c = t.charCodeAt(r.pos);
+    if (c === 125) r.fail(`map literal opened on line ${line} has an odd number of forms`, line);
+    if (bit === 0) {
+      bit = FIELD_BITS[k!] ?? 0; // a known key written another way ("type", 'type)
+      if (bit === 0) {
+        extra ??= new Set();
+        if (extra.has(k!)) r.fail(`duplicate key ${JSON.stringify(k)} in a map`, keyLine);
+        extra.add(k!);
+        r.read();
+        continue;
+      }
+    }
+    if (seen & bit) r.fail(`duplicate key ${JSON.stringify(k ?? Object.keys(FIELD_BITS).find((n) => FIELD_BITS[n] === bit))} in a map`, keyLine);
+    seen |= bit;
+    const v = c === 58 ? r.readKeyword() : (c >= 48 && c <= 57) || c === 45 ? r.readNumber() : r.read();
+    switch (bit) {
+      case K_TYPE: type = v; break;
+      case K_PROCESS: process = v; break;
+      case K_F: f = v; break;
+      case K_VALUE: value = v; break;
+      case K_TIME: time = v; break;
+      case K_INDEX: index = v; break;
+      case K_KEY: key = v; break;
+      case K_ERROR: error = v; break;
+      default: node = v;
+    }
+  }
+  pushOp(out, line, type, process, f, value, time, index, key, error, node);
+}
+
+function pushOp(out: ReadOps, line: number, type: unknown, process: unknown, f: unknown, value: unknown, time: unknown, index: unknown, key: unknown, error: unknown, node: unknown): void {
+  if (typeof f !== 'string' && typeof f !== 'number') throw new HistoryFormatError('op map has no :f', line);
+  const op: Op = { index: out.ops.length, type: parseType(type, line), process: parseProcess(process, line), f: String(f), value: value ?? null, line };
+  if (key !== undefined && key !== null) op.key = text(key);
+  if (typeof time === 'number' && Number.isFinite(time)) op.time = time;
+  if (error !== undefined && error !== null) op.error = text(error);
+  if (typeof node === 'string') op.node = node;
+  out.ops.push(op);
+  out.jepsenIndex.push(typeof index === 'number' && Number.isInteger(index) ? index : undefined);
+}
+
+/** An op map the generic reader read (one carrying metadata, say). */
+function pushOpObject(out: ReadOps, line: number, v: unknown): void {
+  const isMap = v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap || !['type', 'process', 'f'].some((k) => Object.prototype.hasOwnProperty.call(v, k))) throw new HistoryFormatError('expected an op map like {:process 0, :type :invoke, :f :read}', line);
+  const o = v as Record<string, unknown>;
+  const own = (k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+  pushOp(out, line, own('type'), own('process'), own('f'), own('value'), own('time'), own('index'), own('key'), own('error'), own('node'));
+}
+
+/**
+ * Reads EDN history text (in chunks) into ops: op maps or `#jepsen.history.Op{...}` records, top-level or in one
+ * vector. Keywords become strings, maps objects, sets arrays.
+ * @throws HistoryFormatError naming the line.
+ */
+export function parseEdnOps(chunks: Iterable<string>): ReadOps {
+  const out: ReadOps = { ops: [], jepsenIndex: [] };
+  readEdnHistoryForms(
+    chunks,
+    () => undefined,
+    (r) => {
+      const t = r.text;
+      const line = r.line;
+      if (t.charCodeAt(r.pos) !== 123) {
+        // Not the common shape (a record literal, metadata, or no op at all): the generic reader decides.
+        pushOpObject(out, line, r.read());
+        return undefined;
+      }
+      r.pos++;
+      readOpMap(r, line, out);
+      return undefined;
+    },
+  );
+  return out;
+}
+
+/** A Jepsen `history.txt` line: process, type, f, value and an optional error, separated by tabs. */
+export const TXT_LINE = /^(-?\d+|:nemesis)\t:(invoke|ok|fail|info)\t/;
+/** A Porcupine etcd log line: the same fields behind a log prefix. */
+export const ETCD_LINE = /^\S+\s+jepsen\.util\s+-\s+(\S+)\s+(\S+)\s+(\S+)\s*(.*)$/;
+
+function one(s: string, line: number): unknown {
+  const r = new EdnReader(s, true, line);
+  if (!r.skip()) throw new HistoryFormatError(`expected an EDN value, got "${s}"`, line);
+  const v = r.read();
+  if (r.skip()) throw new HistoryFormatError(`expected one EDN value, got "${s}"`, line);
+  return v;
+}
+
+function pushFields(out: ReadOps, line: number, proc: string, type: string, f: string, value: string, error?: string): void {
+  const fn = one(f, line);
+  if (typeof fn !== 'string') throw new HistoryFormatError(`f must be a keyword, got "${f}"`, line);
+  const op: Op = { index: out.ops.length, type: parseType(one(type, line), line), process: parseProcess(one(proc, line), line), f: fn, value: value.trim() === '' ? null : one(value, line), line };
+  if (error !== undefined && error !== '') op.error = error;
+  out.ops.push(op);
+  out.jepsenIndex.push(undefined);
+}
+
+/** Calls `onLine` for every line of the chunked text, with its 1-based number. */
+export function forEachLine(chunks: Iterable<string>, onLine: (raw: string, line: number) => void): void {
+  let carry = '';
+  let line = 0;
+  for (const chunk of chunks) {
+    const s = carry === '' ? chunk : carry + chunk;
+    let start = 0;
+    for (;;) {
+      const nl = s.indexOf('\n', start);
+      if (nl < 0) break;
+      onLine(s.slice(start, nl), ++line);
+      start = nl + 1;
+    }
+    carry = s.slice(start);
+  }
+  if (carry !== '') onLine(carry, ++line);
+}
+
+/**
+ * Reads Jepsen's `history.txt` (`process<TAB>:type<TAB>:f<TAB>value[<TAB>error]`, as `jepsen.util/print-history`
+ * writes it). The error is free text; everything else is EDN.
+ * @throws HistoryFormatError naming the line.
+ */
+export function parseJepsenTxt(chunks: Iterable<string>): ReadOps {
+  const out: ReadOps = { ops: [], jepsenIndex: [] };
+  forEachLine(chunks, (raw, line) => {
+    const s = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (s.trim() === '') return;
+    const parts = s.split('\t');
+    if (parts.length < 3 || !TXT_LINE.test(s)) throw new HistoryFormatError('expected "<process>\\t:<type>\\t:<f>\\t<value>" (Jepsen history.txt)', line);
+    pushFields(out, line, parts[0]!, parts[1]!, parts[2]!, parts[3] ?? '', parts.length > 4 ? parts.slice(4).join('\t') : undefined);
+  });
+  return out;
+}
+
+/**
+ * Reads Porcupine's etcd log (`INFO  jepsen.util - <process> <type> <f> <value>`).
+ * @throws HistoryFormatError naming the line.
+ */
+export function parseEtcdLog(chunks: Iterable<string>): ReadOps {
+  const out: ReadOps = { ops: [], jepsenIndex: [] };
+  forEachLine(chunks, (raw, line) => {
+    const s = raw.trim();
+    if (s === '') return;
+    const m = ETCD_LINE.exec(s);
+    if (!m) throw new HistoryFormatError('expected "INFO jepsen.util - <process> <type> <f> <value>"', line);
+    pushFields(out, line, m[1]!, m[2]!, m[3]!, m[4]!);
+  });
+  return out;
+}
