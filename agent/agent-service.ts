@@ -190,7 +190,7 @@ export class AgentService {
           },
           workload,
           openClient,
-          { node: setup.node, address: setup.address, members: setup.members, options },
+          { node: setup.node, address: setup.address, members: setup.members, options, keyCount: req.keyCount || 5 },
           this.publisher,
           this.clock,
           log.child({ component: 'workload', runId: req.runId, workload: req.workload, phase }),

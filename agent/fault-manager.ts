@@ -242,7 +242,8 @@ export class FaultManager {
       clockStrategy: clock?.strategy ?? '',
       db: db?.name ?? '',
       dbPid: pid ?? 0,
-      dbProcessState: processState(pid) ?? '',
+      // 'none': this node runs no DB server by design, so a heal check expects none here.
+      dbProcessState: db?.hostsServer?.() === false ? 'none' : (processState(pid) ?? ''),
     };
   }
 

@@ -33,6 +33,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     register: (p) => (require('./commands/resume') as typeof import('./commands/resume')).registerResumeCommand(p),
   },
   {
+    name: 'matrix',
+    description: 'run a test over every combination of the --vary options (N runs each) and tabulate verdicts and anomalies (store/matrix/<time>/matrix.json, matrix.md)',
+    register: (p) => (require('./commands/matrix') as typeof import('./commands/matrix')).registerMatrixCommand(p),
+  },
+  {
     name: 'check',
     description: 'check stored histories (history.jsonl, Jepsen/Knossos EDN, history.txt, Porcupine etcd/kv; files or folders) for linearizability, for transactional anomalies with --model list-append|rw-register, or against invariants with --checker',
     register: (p) => (require('./commands/check') as typeof import('./commands/check')).registerCheckCommand(p),

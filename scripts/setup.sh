@@ -15,10 +15,13 @@ declare -A pkgs=(
   [nats-server]=nats-server [etcd]=etcd-server [etcdctl]=etcd-client [iptables]=iptables
   [faketime]=faketime [ip]=iproute2 [protoc]=protobuf-compiler [openssl]=openssl [systemd-analyze]=systemd
   [redis-server]=redis-server [redis-sentinel]=redis-sentinel [chromium]=chromium [script]=bsdutils [tar]=tar
+  [setpriv]=util-linux [/usr/lib/postgresql/15/bin/postgres]=postgresql [mariadbd]=mariadb-server
+  [/usr/lib/galera/libgalera_smm.so]=galera-4 [rsync]=rsync
 )
 missing=()
 for cmd in "${!pkgs[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pkgs[$cmd]}")
+  # A command on PATH or in /usr/sbin, or an absolute path to a file (a library such as Galera's provider).
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || { [ "${cmd#/}" != "$cmd" ] && [ -e "$cmd" ]; } || missing+=("${pkgs[$cmd]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -63,6 +63,11 @@ export interface Database {
   clockReach(): ClockReach;
   /** Whether this member is the primary right now (etcd: the raft leader); undefined when the module cannot tell. */
   isPrimary(): Promise<boolean | undefined>;
+  /**
+   * False when this node runs no server of the database by design (PostgreSQL's client-only nodes): a heal check
+   * then expects no process or peer port here. Absent means true.
+   */
+  hostsServer?(): boolean;
   /** Kills members left behind by a previous agent process that crashed; returns their pids. */
   reapOrphan(): number | undefined;
 }

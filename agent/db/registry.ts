@@ -5,12 +5,17 @@
 import { ClockProbeDatabase } from './clockprobe';
 import type { Database } from './database';
 import { EtcdDatabase } from './etcd/etcd-database';
+import { MariaDbDatabase } from './mariadb/mariadb-database';
+import { PostgresDatabase } from './postgres/postgres-database';
 import { RedisDatabase } from './redis/redis-database';
 
 const MODULES: Readonly<Record<string, (dataDir: string) => Database>> = {
   // FAULTLINE_ETCD_BIN points at another etcd build (and lets tests stand in a missing one).
   etcd: (dataDir) => new EtcdDatabase(dataDir, process.env['FAULTLINE_ETCD_BIN'] ?? 'etcd'),
   redis: (dataDir) => new RedisDatabase(dataDir),
+  postgres: (dataDir) => new PostgresDatabase(dataDir),
+  mariadb: (dataDir) => new MariaDbDatabase(dataDir),
+  galera: (dataDir) => new MariaDbDatabase(dataDir, true),
   clockprobe: (dataDir) => new ClockProbeDatabase(dataDir),
 };
 

@@ -12,6 +12,8 @@ export interface ClientContext {
   members: { node: string; address: string }[];
   /** The database's options, resolved (every key of its spec present). */
   options: Readonly<Record<string, string>>;
+  /** The run's `--keys` (bank: how many accounts exist, for clients that must create them). */
+  keyCount: number;
   /** A client must answer within this; the loop records a later answer as `info` anyway. */
   opTimeoutMs: number;
   /** The final phase may read differently (e.g. Redis reads each node's own copy, not the primary's). */

@@ -5,7 +5,7 @@ import { DATABASES, supportedPairs } from '../../core/databases';
 import { WORKLOADS } from '../../core/workloads';
 import { readPlanFile, readReplay } from '../../controller/run/plan-file';
 import { runTest, type RunOutcome } from '../../controller/run/run-test';
-import { DBS, NEMESIS_TARGETS, PARTITION_SHAPES, resolveRunOptions, type RunConfig, type RunOptions } from '../../controller/run/run-options';
+import { DBS, ISOLATION_LEVELS, NEMESIS_TARGETS, PARTITION_SHAPES, resolveRunOptions, type RunConfig, type RunOptions } from '../../controller/run/run-options';
 import { exitCodeFor, EXIT } from '../exit-codes';
 import { insecureWarning } from '../insecure-warning';
 import { cliLogger } from '../logger';
@@ -21,6 +21,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--db <name>', `database: ${DBS.join(' | ')}`, 'etcd')
     .option('--workload <name>', `workload: ${[...WORKLOADS.keys()].join(' | ')} (pairs with a client: ${supportedPairs().join(', ')})`, 'register')
     .option('--db-opt <key=value>', 'a database option (repeatable; see "Databases" below)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--isolation <level>', `transaction isolation: ${ISOLATION_LEVELS.join(' | ')} (SQL databases; the same as --db-opt isolation=...)`)
     .option('--time-limit <s>', 'seconds of workload under faults', num, 60)
     .option('--concurrency <n>', 'client processes over all nodes', num, 10)
     .option('--rate <hz>', 'operations per second over all nodes', num, 100)
@@ -63,7 +64,7 @@ function registryHelp(): string {
 }
 
 /** The options as the command line gave them, over a plan file's and a replayed run's (flags win). */
-function mergeOptions(cmd: Command, opts: RunOptions, layers: Partial<RunOptions>[]): RunOptions {
+export function mergeOptions(cmd: Command, opts: RunOptions, layers: Partial<RunOptions>[]): RunOptions {
   const merged: Record<string, unknown> = { ...opts };
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) if (cmd.getOptionValueSource(k) !== 'cli') merged[k] = v;

@@ -20,6 +20,8 @@ export interface HealCheck {
 export async function inspectHeal(clients: readonly AgentClient[], expectDb: boolean, probeTimeoutMs = 1000): Promise<{ problems: string[]; offsets: Record<string, number> }> {
   const problems: string[] = [];
   const offsets: Record<string, number> = {};
+  const statuses = new Map(await Promise.all(clients.map(async (c) => [c, await c.status().catch(() => undefined)] as const)));
+  const serverless = new Map([...statuses].map(([c, st]) => [c, st !== undefined && stateReport(st.faults).dbProcessState === 'none'] as const));
   await Promise.all(
     clients.map(async (c) => {
       const name = c.node.name;
@@ -28,9 +30,12 @@ export async function inspectHeal(clients: readonly AgentClient[], expectDb: boo
         offsets[name] = s.clockOffsetMs;
         if (s.faults.length > 0) problems.push(`${name}: still active: ${s.faults.map((f) => f.kind).join(', ')}`);
         if (s.clockOffsetMs !== 0) problems.push(`${name}: clock offset ${s.clockOffsetMs} ms`);
+        // A node that runs no DB server by design ('none': clients only) has no process or peer port to check.
+        const serves = (o: AgentClient) => serverless.get(o) !== true;
+        if (expectDb && !serves(c)) return;
         if (expectDb && s.dbPid === 0) problems.push(`${name}: ${s.db || 'DB'} is not running`);
         if (expectDb && /^[Tt]$/.test(s.dbProcessState)) problems.push(`${name}: ${s.db} (pid ${s.dbPid}) is stopped (state ${s.dbProcessState})`);
-        const peers = clients.filter((o) => o !== c).map((o) => o.node.address);
+        const peers = clients.filter((o) => o !== c && serves(o)).map((o) => o.node.address);
         if (expectDb && peers.length > 0) {
           const probe = await c.probe(peers, 0, probeTimeoutMs);
           for (const r of probe.results) {

@@ -34,6 +34,7 @@ export const PLAN_KEYS: Readonly<Record<string, keyof RunOptions>> = {
   'key-period': 'keyPeriod',
   'check-time-limit': 'checkTimeLimit',
   'db-opt': 'dbOpt',
+  isolation: 'isolation',
 };
 
 const NUMERIC = new Set<keyof RunOptions>(['timeLimit', 'concurrency', 'rate', 'nemesisInterval', 'seed', 'recoveryTime', 'opTimeout', 'keys', 'keyPeriod', 'checkTimeLimit']);

@@ -10,7 +10,7 @@ const base: RunOptions = {
 };
 
 test('resolveRunOptions rejects an unknown --db and --workload with a one-line message naming the flag', () => {
-  assert.throws(() => resolveRunOptions({ ...base, db: 'mongo' }), (e: unknown) => e instanceof UsageError && /--db must be one of etcd, redis \(got "mongo"\)/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(() => resolveRunOptions({ ...base, db: 'mongo' }), (e: unknown) => e instanceof UsageError && /--db must be one of etcd, redis, postgres, mariadb, galera \(got "mongo"\)/.test(e.message) && !e.message.includes('\n'));
   assert.throws(() => resolveRunOptions({ ...base, workload: 'queue' }), /--workload must be one of register, set, counter, bank, list-append, rw-register, lock \(got "queue"\)/);
   // A workload without a client on this database: the pairs that exist are named.
   assert.throws(() => resolveRunOptions({ ...base, workload: 'bank' }), (e: unknown) => e instanceof UsageError && /etcd has no client for the bank workload; the pairs that exist are etcd\/register, etcd\/set/.test(e.message));
@@ -51,4 +51,25 @@ test('resolveRunOptions parses a node list and converts units', () => {
   assert.equal(resolveRunOptions({ ...base, nodes: 'n1=10.0.0.1:7701', nats: 'nats://10.0.0.9:4222', insecure: true }).nodes.lab, false);
   assert.equal(c.timeLimitMs, 60_000);
   assert.equal(c.seed, 7);
+});
+
+test('--isolation: a bad level, a database without levels, a level the database lacks, or a contradicting --db-opt is one line', () => {
+  const pg: RunOptions = { ...base, db: 'postgres', workload: 'list-append' };
+  const oneLine = (re: RegExp) => (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes('\n');
+  assert.throws(() => resolveRunOptions({ ...pg, isolation: 'snapshot' }), oneLine(/--isolation must be one of read-uncommitted, read-committed, repeatable-read, serializable \(got "snapshot"\)/));
+  assert.throws(() => resolveRunOptions({ ...pg, isolation: 'read-uncommitted' }), oneLine(/--isolation read-uncommitted: postgres does not offer it \(must be one of read-committed, repeatable-read, serializable\)/));
+  assert.throws(() => resolveRunOptions({ ...base, isolation: 'serializable' }), oneLine(/--isolation serializable: etcd has no transaction isolation levels/));
+  assert.throws(() => resolveRunOptions({ ...pg, isolation: 'serializable', dbOpt: ['isolation=read-committed'] }), oneLine(/contradicts --db-opt isolation=read-committed/));
+  assert.throws(() => resolveRunOptions({ ...pg, dbOpt: ['isolation=chaos'] }), oneLine(/--db-opt isolation=chaos for postgres: must be one of read-committed, repeatable-read, serializable/));
+});
+
+test('--isolation maps onto the isolation db option; plan.json gets the level and the statements', () => {
+  const c = resolveRunOptions({ ...base, db: 'postgres', workload: 'list-append', isolation: 'repeatable-read' });
+  assert.equal(c.dbOptions['isolation'], 'repeatable-read');
+  assert.equal(c.isolation, 'repeatable-read');
+  assert.ok(c.statements?.some((s) => s.startsWith('INSERT INTO lists')), JSON.stringify(c.statements));
+  const d = resolveRunOptions({ ...base, db: 'postgres', workload: 'bank', dbOpt: ['isolation=serializable'] });
+  assert.equal(d.isolation, 'serializable');
+  // Without either, the database's own default (PostgreSQL: read committed) is what runs and what is recorded.
+  assert.equal(resolveRunOptions({ ...base, db: 'postgres', workload: 'rw-register' }).isolation, 'read-committed');
 });

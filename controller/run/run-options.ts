@@ -17,6 +17,8 @@ export const CLOCK_STRATEGIES = ['faketime', 'system'] as const;
 export const PARTITION_SHAPES: readonly PartitionShape[] = ALL_PARTITION_SHAPES;
 /** `--nemesis-target` for kill and pause, and `--partition-target primary`: aimed when the fault starts. */
 export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'primary'] as const;
+/** `--isolation`: the SQL isolation levels by their flag names; a database's `isolation` option says which it has. */
+export const ISOLATION_LEVELS = ['read-uncommitted', 'read-committed', 'repeatable-read', 'serializable'] as const;
 export type NemesisTarget = (typeof NEMESIS_TARGETS)[number];
 
 /** What a user passes to `faultline run` (strings and human units, as typed). */
@@ -34,6 +36,8 @@ export interface RunOptions {
   clockStrategy?: string;
   /** `--db-opt KEY=VALUE`, repeatable. */
   dbOpt?: string[];
+  /** `--isolation`: the database's `isolation` option under a flag of its own. */
+  isolation?: string;
   nodes: string;
   readConsistency: string;
   seed?: number;
@@ -62,6 +66,10 @@ export interface RunConfig {
   workload: string;
   /** The database's options, every key resolved (defaults included), as its module will see them. */
   dbOptions: Record<string, string>;
+  /** The transaction isolation level (the database's `isolation` option), when it has one. */
+  isolation?: string;
+  /** The statements the database's client runs for this workload (SQL databases), for the record. */
+  statements?: readonly string[];
   timeLimitMs: number;
   concurrency: number;
   rateHz: number;
@@ -146,6 +154,20 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     const given = parseDbOpts(opts.dbOpt ?? []);
     // --read-consistency is etcd's read-consistency option under its old name.
     if (spec.options['read-consistency'] && given['read-consistency'] === undefined) given['read-consistency'] = o.readConsistency;
+    if (opts.isolation !== undefined) {
+      if (!(ISOLATION_LEVELS as readonly string[]).includes(opts.isolation)) {
+        throw new UsageError(`Cannot run: --isolation must be one of ${ISOLATION_LEVELS.join(', ')} (got "${opts.isolation}")`);
+      }
+      const levels = spec.options['isolation'];
+      if (!levels) throw new UsageError(`Cannot run: --isolation ${opts.isolation}: ${o.db} has no transaction isolation levels`);
+      if (levels.validate(opts.isolation) !== undefined) {
+        throw new UsageError(`Cannot run: --isolation ${opts.isolation}: ${o.db} does not offer it (${levels.validate(opts.isolation)!})`);
+      }
+      if (given['isolation'] !== undefined && given['isolation'] !== opts.isolation) {
+        throw new UsageError(`Cannot run: --isolation ${opts.isolation} contradicts --db-opt isolation=${given['isolation']}`);
+      }
+      given['isolation'] = opts.isolation;
+    }
     dbOptions = resolveDbOptions(spec, given);
   } catch (err) {
     if (err instanceof RangeError) throw new UsageError(`Cannot run: ${err.message}`);
@@ -190,6 +212,8 @@ export function resolveRunOptions(opts: RunOptions): RunConfig {
     db: o.db,
     workload: o.workload,
     dbOptions,
+    ...(dbOptions['isolation'] !== undefined ? { isolation: dbOptions['isolation'] } : {}),
+    ...(spec.statements?.[workload.name] ? { statements: spec.statements[workload.name] } : {}),
     timeLimitMs: o.timeLimit * 1000,
     concurrency: o.concurrency,
     rateHz: o.rate,

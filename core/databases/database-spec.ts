@@ -26,6 +26,8 @@ export interface DatabaseSpec {
   readonly abilities: readonly DbAbility[];
   /** Workloads this database has a client for. */
   readonly workloads: readonly string[];
+  /** The statements its client of each workload runs (SQL databases), recorded in plan.json. */
+  readonly statements?: Readonly<Record<string, readonly string[]>>;
   /** Why a clock fault through libfaketime cannot reach it (Go programs), when it cannot. */
   readonly faketimeRefusal?: string;
 }

@@ -5,12 +5,15 @@
 import { clockprobeSpec } from './clockprobe';
 import type { DatabaseSpec } from './database-spec';
 import { etcdSpec } from './etcd';
+import { galeraSpec } from './galera';
+import { mariadbSpec } from './mariadb';
+import { postgresSpec } from './postgres';
 import { redisSpec } from './redis';
 
 export type { DatabaseSpec, DbAbility, DbOptionSpec } from './database-spec';
 export { resolveDbOptions } from './database-spec';
 
-const ALL: readonly DatabaseSpec[] = [etcdSpec, redisSpec, clockprobeSpec];
+const ALL: readonly DatabaseSpec[] = [etcdSpec, redisSpec, postgresSpec, mariadbSpec, galeraSpec, clockprobeSpec];
 
 export const DATABASES: ReadonlyMap<string, DatabaseSpec> = new Map(ALL.map((d) => [d.name, d]));
 /** Databases a test can run (those with at least one workload). */

@@ -18,7 +18,7 @@ function assertOneLineError(res: { code: number | null; stderr: string }, patter
 }
 
 test('faultline run rejects an unknown --db, --workload, --db-opt key or value, or a pair with no client: one line naming what exists, exit 254', async () => {
-  assertOneLineError(await runCli(['run', '--db', 'mongodb']), /--db must be one of etcd, redis \(got "mongodb"\)/);
+  assertOneLineError(await runCli(['run', '--db', 'mongodb']), /--db must be one of etcd, redis, postgres, mariadb, galera \(got "mongodb"\)/);
   assertOneLineError(await runCli(['run', '--workload', 'queue']), /--workload must be one of register, set, counter, bank, list-append, rw-register, lock \(got "queue"\)/);
   assertOneLineError(await runCli(['run', '--time-limit', 'soon']), /--time-limit must be/);
   assertOneLineError(await runCli(['run', '--db', 'etcd', '--db-opt', 'wait=1']), /unknown --db-opt "wait" for etcd \(it has read-consistency, lock-ttl\)/);
@@ -42,7 +42,7 @@ test('faultline run PLAN.yaml: unknown keys and bad values are refused in one li
   // The plan's values are used, and a flag given on the command line wins over them.
   const plan = join(dir, 'plan.yaml');
   writeFileSync(plan, 'db: mongodb\nworkload: set\n');
-  assertOneLineError(await runCli(['run', plan]), /--db must be one of etcd, redis \(got "mongodb"\)/);
+  assertOneLineError(await runCli(['run', plan]), /--db must be one of etcd, redis, postgres, mariadb, galera \(got "mongodb"\)/);
   assertOneLineError(await runCli(['run', plan, '--db', 'redis', '--db-opt', 'wait=x']), /--db-opt wait=x for redis/);
   // --replay reads a stored plan.json; the command line still wins.
   const runDir = join(dir, 'run');

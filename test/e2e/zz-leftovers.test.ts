@@ -16,7 +16,7 @@ test('no faultline namespace, link, chain or rule is left after the suite', { ti
   assert.deepEqual(sinceBaseline(await faultlineLeftovers()), []);
 });
 
-test('no paused DB process, running redis member, redis data directory, clock offset or libfaketime shm file of ours is left after the suite', { timeout: 30_000 }, async (t) => {
+test('no paused DB process, running redis member, redis data directory, SQL server, its data dir or port, clock offset or libfaketime shm file of ours is left after the suite', { timeout: 30_000 }, async (t) => {
   const skip = await labSkipReason();
   if (skip) return t.skip(skip);
   assert.deepEqual(sinceBaseline(processLeftovers()), []);

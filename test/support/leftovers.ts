@@ -105,6 +105,7 @@ export function processLeftovers(): string[] {
       }
     }
   }
+  left.push(...sqlLeftovers(home));
   left.push(...faketimeShmLeftovers());
   return left;
 }
@@ -121,6 +122,40 @@ export function faketimeShmLeftovers(shmDir = '/dev/shm'): string[] {
       return m !== null && !existsSync(`/proc/${m[1]}`);
     })
     .map((f) => `${shmDir}/${f} of a process that is gone`);
+}
+
+/** The SQL databases' modules: their servers, data dirs and ports. */
+const SQL_DBS = ['postgres', 'mariadb', 'galera'];
+/** Ports our SQL servers listen on (PostgreSQL, MariaDB/Galera client, Galera replication). */
+const SQL_PORTS = [15432, 13306, 14567];
+
+/**
+ * A PostgreSQL, MariaDB or Galera server started by an agent (any state), a data dir of one left in a lab node's
+ * data dir, a listener on one of their ports on this host, or PostgreSQL shared memory in /dev/shm.
+ */
+function sqlLeftovers(labsHome: string): string[] {
+  const left: string[] = [];
+  for (const p of faultlineDbProcesses()) {
+    const db = p.env.get('FAULTLINE_DB') ?? '';
+    if (SQL_DBS.includes(db)) left.push(`${db} process ${p.pid}`);
+  }
+  if (existsSync(labsHome)) {
+    for (const lab of readdirSync(labsHome)) {
+      const nodes = join(labsHome, lab, 'nodes');
+      if (!existsSync(nodes)) continue;
+      for (const node of readdirSync(nodes)) for (const db of SQL_DBS) if (existsSync(join(nodes, node, db))) left.push(`${db} data dir ${join(nodes, node, db)}`);
+    }
+  }
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      const port = Number.parseInt(cols[1]?.split(':')[1] ?? '', 16);
+      if (cols[3] === '0A' && SQL_PORTS.includes(port)) left.push(`a listener on port ${port} (${table})`);
+    }
+  }
+  if (existsSync('/dev/shm')) for (const f of readdirSync('/dev/shm')) if (/^PostgreSQL\.\d+$/.test(f)) left.push(`/dev/shm/${f}`);
+  return left;
 }
 
 /** Everything found now: network resources and process state. */
