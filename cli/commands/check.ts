@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { checkHistory, MODEL_NAMES, renderEvidenceHtml, type CheckOptions, type CheckResult, type ModelName } from '../../core/checker';
 import { inferModel, TXN_MODELS } from '../../core/checker/infer-model';
+import { CHECKER_NAMES, getChecker, runChecker, worstValidity, type CheckerVerdict } from '../../core/checker/registry';
 import { linearizableSummaryLines } from '../../core/checker/linearizable-summary';
 import { UsageError, namingFile } from '../../core/errors';
 import { readHistoryFile } from '../../core/history/read-history';
@@ -108,6 +109,11 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
     // Options that mean nothing to the invariant checkers are refused rather than silently ignored.
     const unused = [o.timeLimit !== undefined && '--time-limit', o.consistency !== undefined && '--consistency', o.out !== undefined && '--out', o.knossosNil === true && '--knossos-nil', o.wfrKeys === true && '--wfr-keys', o.sequentialKeys === true && '--sequential-keys', o.linearizableKeys === true && '--linearizable-keys'].filter((x) => x !== false);
     if (unused.length > 0) throw new UsageError(`Cannot check: ${unused.join(', ')} do not apply to --checker (the invariant checkers run in one pass, write no evidence files and know no consistency model)`);
+    const names = o.checker.split(',').map((n) => n.trim()).filter((n) => n !== '');
+    if (names.some((n) => !INVARIANT_CHECKERS.includes(n as (typeof INVARIANT_CHECKERS)[number]))) {
+      // Any checker of the registry by name (lock-holders, linearizable with --model's default, list-append, ...).
+      return runRegistryCheck(file, [...new Set(names)], { json: o.json === true, ...(o.independent ? { independent: true } : {}), ...(typeof init === 'number' ? { init } : {}) });
+    }
     const checkers = parseCheckerList(o.checker);
     let bankTotal: number | undefined;
     if (o.bankTotal !== undefined) {
@@ -189,6 +195,40 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   return exitCodeFor(result.valid);
 }
 
+/**
+ * `--checker` naming checkers beyond the invariant ones: each runs through the registry (core/checker/registry.ts)
+ * with its defaults, and the verdict is the worst of them. Evidence files are not written here; `--checker` is
+ * about verdicts (use --model for linearizability or Elle evidence).
+ */
+async function runRegistryCheck(file: string, names: string[], o: { json: boolean; independent?: boolean; init?: number }): Promise<number> {
+  for (const n of names) getChecker(n); // every name must exist before anything is read
+  const { format, ops } = readHistoryFile(file);
+  const incomplete = reportIfIncomplete(file, ops, o.json);
+  if (incomplete !== undefined) return incomplete;
+  const results: Record<string, CheckerVerdict> = {};
+  for (const n of names) {
+    try {
+      results[n] = (await runChecker(n, ops, { ...(o.independent ? { independent: true } : {}), ...(o.init !== undefined ? { init: o.init } : {}) })).verdict;
+    } catch (err) {
+      throw namingFile(err, file);
+    }
+  }
+  const valid = worstValidity(Object.values(results));
+  if (o.json) process.stdout.write(`${JSON.stringify({ valid, checker: 'compose', results, format, opCount: ops.length })}\n`);
+  else {
+    const word = valid === true ? 'valid' : valid === false ? 'INVALID' : 'unknown';
+    const lines = [`${file}: ${word} (${names.join(', ')}; ${ops.length} events)`];
+    for (const n of names) {
+      const r = results[n]!;
+      const anomalies = Object.entries(r.anomalies);
+      lines.push(`  ${n}: ${r.valid === true ? 'valid' : r.valid === false ? 'INVALID' : 'unknown'}${anomalies.length > 0 ? `: ${anomalies.map(([a, c]) => `${a} ×${c}`).join(', ')}` : ''}`);
+      for (const l of r.summary.slice(r.summary.length > 1 ? 1 : 0, 12)) lines.push(`    ${l.trim()}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return exitCodeFor(valid);
+}
+
 /** History files in a folder (recursively, sorted): .edn, .jsonl, .txt, .log; evidence and verdict files are skipped. */
 export function historyFilesIn(dir: string): string[] {
   const out: string[] = [];
@@ -265,7 +305,7 @@ export function registerCheckCommand(program: Command): void {
     .option('--wfr-keys', 'rw-register: assume writes follow reads in a transaction (a write of a key follows the version it read) and infer version orders from it')
     .option('--sequential-keys', 'rw-register: assume each key is sequentially consistent (each process sees its versions in order) and infer version orders from it')
     .option('--linearizable-keys', 'rw-register: assume each key is linearizable (real-time order per key) and infer version orders from it')
-    .option('--checker <list>', `invariant checkers instead of a model, comma-separated: ${INVARIANT_CHECKERS.join(', ')}`)
+    .option('--checker <list>', `checkers of the registry instead of a model, comma-separated: ${CHECKER_NAMES.join(', ')} (the invariant ones, ${INVARIANT_CHECKERS.join(', ')}, take --init, --bank-total, --linearizable-set)`)
     .option('--bank-total <n>', 'bank: the total every read must sum to (default: reads must agree with each other)')
     .option('--linearizable-set', 'set-full: an element missing from a read after it was known present and seen again later is an error too')
     .option('--out <dir>', 'write the evidence (HTML, Elle pictures) here')

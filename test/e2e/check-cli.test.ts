@@ -161,3 +161,21 @@ test('faultline check --checker rejects unknown checkers, --model together with 
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
 });
+
+test('faultline check --checker takes any checker of the registry: lock-holders finds two holders of one lock', { timeout: 60_000 }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'check-registry-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'lock.jsonl');
+  const ev = (index: number, type: string, process: number, f: string, time: number) => JSON.stringify({ index, type, process, f, key: 'l1', value: null, time, uncertainty: 0 });
+  // Process 1 holds l1 from 20 to its release at 60; process 2 acquires it at 40 (and releases at 80): two holders.
+  writeFileSync(file, [ev(0, 'invoke', 1, 'acquire', 10), ev(1, 'ok', 1, 'acquire', 20), ev(2, 'invoke', 2, 'acquire', 30), ev(3, 'ok', 2, 'acquire', 40), ev(4, 'invoke', 1, 'release', 60), ev(5, 'ok', 1, 'release', 70), ev(6, 'invoke', 2, 'release', 80), ev(7, 'ok', 2, 'release', 90)].join('\n') + '\n');
+  const bad = check(file, '--checker', 'lock-holders');
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /lock-holders: INVALID: two-holders ×1/);
+  const json = JSON.parse(check(file, '--checker', 'lock-holders', '--json').stdout) as { valid: unknown; results: Record<string, { anomalies: Record<string, number> }> };
+  assert.equal(json.valid, false);
+  assert.equal(json.results['lock-holders']!.anomalies['two-holders'], 1);
+  const unknown = check(file, '--checker', 'lock-holders,nope');
+  assert.equal(unknown.code, 254);
+  assert.match(unknown.stderr, /unknown checker "nope" \(the registry has linearizable, set-full/);
+});
