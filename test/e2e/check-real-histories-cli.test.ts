@@ -34,7 +34,7 @@ test('faultline check: a read of nil after an acknowledged write is invalid, val
     const strict = run(['check', file, '--model', model, '--out', dir]);
     assert.equal(strict.code, 1, strict.stdout + strict.stderr);
     assert.match(strict.stdout, /INVALID: not linearizable/);
-    assert.match(strict.stdout, /cannot linearize read null by process 1 \(line 3\)/);
+    assert.match(strict.stdout, /cannot linearize read null by process 1 \(event 2, line 3\)/);
     assert.match(strict.stdout, /with --knossos-nil .* this history is valid/);
     const knossos = run(['check', file, '--model', model, '--knossos-nil', '--json']);
     assert.equal(knossos.code, 0, knossos.stdout + knossos.stderr);
@@ -83,7 +83,8 @@ test('faultline check names the line and what was expected in one line for malfo
     const r = run(['check', file]);
     assert.equal(r.code, 254, `${name}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`^faultline: Cannot read history "${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" ${re.source}`), name);
+    // The message names the file, the format it was read as, the line and what was expected.
+    assert.match(r.stderr, new RegExp(`^faultline: Cannot read history "${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" \\(read as [^)]*\\) ${re.source}`), name);
   }
 });
 
@@ -99,7 +100,7 @@ test('faultline check FILE... and DIR check every history in one process with on
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /lost\.edn: INVALID/);
   assert.match(r.stdout, /ok\.edn: valid/);
-  assert.match(r.stderr, /broken\.edn" at line 1: invalid EDN: "\{" opened on line 1 is never closed/);
+  assert.match(r.stderr, /broken\.edn" \(read as Jepsen EDN[^)]*\) at line 1: invalid EDN: "\{" opened on line 1 is never closed/);
   assert.match(r.stdout, /^checked 3 histories in \d+\.\d\d s: 1 valid, 1 invalid, 0 unknown, 1 unreadable$/m);
   const two = run(['check', join(sub, 'ok.edn'), join(sub, 'ok.edn'), '--json']);
   assert.equal(two.code, 0, two.stdout + two.stderr);
