@@ -254,8 +254,14 @@ export class AgentService {
   #session(call: grpc.ServerDuplexStream<ControllerMessage, AgentMessage>): void {
     this.#renewLease();
     call.on('data', (msg: ControllerMessage) => {
-      this.#renewLease();
       const body = msg.body;
+      if (body.oneofKind === 'heartbeat' && body.heartbeat.release) {
+        clearTimeout(this.#leaseTimer);
+        this.#leaseTimer = undefined;
+        this.log.info('controller released its lease');
+        return;
+      }
+      this.#renewLease();
       if (body.oneofKind === 'ping') {
         call.write({ body: { oneofKind: 'pong', pong: { id: body.ping.id, agentMonoNanos: monoNanos() } } });
       } else if (body.oneofKind === 'mapping') {
@@ -267,7 +273,7 @@ export class AgentService {
         });
       } else if (body.oneofKind === 'heartbeat') {
         if (body.heartbeat.leaseMs > 0) this.#leaseMs = body.heartbeat.leaseMs;
-        call.write({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.#leaseMs } } });
+        call.write({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.#leaseMs, release: false } } });
       }
     });
     // The session ending is not itself a heal: the lease runs out on its own unless a new session renews it.

@@ -41,7 +41,7 @@ export class AgentSession {
   lastHeardAt = 0;
 
   constructor(
-    private readonly client: AgentClient,
+    readonly client: AgentClient,
     private readonly timeline: Timeline,
     private readonly log: Logger,
     private readonly leaseMs: number,
@@ -68,10 +68,10 @@ export class AgentSession {
     stream.on('error', (err) => {
       if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'agent session broke');
     });
-    this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs } } });
+    this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } });
     await this.sync();
     const hb = setInterval(
-      () => this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs } } }),
+      () => this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } }),
       Math.max(200, Math.floor(this.leaseMs / 4)),
     );
     const resync = setInterval(() => {
@@ -108,7 +108,12 @@ export class AgentSession {
     return mapping;
   }
 
-  close(): void {
+  /**
+   * Ends the session. With `release` (the run healed this agent), the agent stops its lease timer at once instead of
+   * letting the lease run out, so a lease left running cannot heal faults applied after the run.
+   */
+  close(release = false): void {
+    if (release && !this.#closed) this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: 0, release: true } } });
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];

@@ -22,7 +22,7 @@ export class LeaseHolder {
     stream.on('error', () => undefined); // the agent going away is seen by the fault calls themselves
     stream.on('data', () => undefined);
     const beat = (): void => {
-      stream.write({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs } } });
+      stream.write({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } });
     };
     beat();
     this.#timer = setInterval(beat, Math.max(200, Math.floor(this.leaseMs / 4)));

@@ -238,9 +238,11 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   async function cleanup(): Promise<void> {
     const warn = (node: string, err: unknown) => log.warn({ node, err }, 'cleanup step failed');
     await Promise.all(reached.map((c) => c.stopWorkload(runId, 30_000).catch((err: unknown) => warn(c.node.name, err))));
-    await Promise.all(reached.map((c) => c.heal().catch((err: unknown) => warn(c.node.name, err))));
+    const healed = new Set<string>();
+    await Promise.all(reached.map((c) => c.heal().then(() => healed.add(c.node.name), (err: unknown) => warn(c.node.name, err))));
     if (clusterStarted) await collectAndTeardown(reached, config.db, store, warn);
-    for (const s of sessions) s.close();
+    // Agents whose heal went through are released from the lease; the others keep it and heal on their own.
+    for (const s of sessions) s.close(healed.has(s.client.node.name));
     summaries?.stop(); // a run that failed early still says how far it got
     await collector?.stop().catch((err: unknown) => warn('controller', err));
     for (const c of clients) c.close();

@@ -131,6 +131,13 @@ export interface Heartbeat {
      * @generated from protobuf field: int64 lease_ms = 1
      */
     leaseMs: number;
+    /**
+     * The controller is done with this agent and has healed it: stop the lease timer, so that a lease left running
+     * cannot heal faults applied later without one (`faultline fault` holds its faults on the agents' own timers).
+     *
+     * @generated from protobuf field: bool release = 2
+     */
+    release: boolean;
 }
 /**
  * @generated from protobuf message faultline.v1.ClockPong
@@ -1195,12 +1202,14 @@ export const ControllerMessage = new ControllerMessage$Type();
 class Heartbeat$Type extends MessageType<Heartbeat> {
     constructor() {
         super("faultline.v1.Heartbeat", [
-            { no: 1, name: "lease_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ }
+            { no: 1, name: "lease_ms", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 2, name: "release", kind: "scalar", T: 8 /*ScalarType.BOOL*/ }
         ]);
     }
     create(value?: PartialMessage<Heartbeat>): Heartbeat {
         const message = globalThis.Object.create((this.messagePrototype!));
         message.leaseMs = 0;
+        message.release = false;
         if (value !== undefined)
             reflectionMergePartial<Heartbeat>(this, message, value);
         return message;
@@ -1212,6 +1221,9 @@ class Heartbeat$Type extends MessageType<Heartbeat> {
             switch (fieldNo) {
                 case /* int64 lease_ms */ 1:
                     message.leaseMs = reader.int64().toNumber();
+                    break;
+                case /* bool release */ 2:
+                    message.release = reader.bool();
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -1228,6 +1240,9 @@ class Heartbeat$Type extends MessageType<Heartbeat> {
         /* int64 lease_ms = 1; */
         if (message.leaseMs !== 0)
             writer.tag(1, WireType.Varint).int64(message.leaseMs);
+        /* bool release = 2; */
+        if (message.release !== false)
+            writer.tag(2, WireType.Varint).bool(message.release);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
