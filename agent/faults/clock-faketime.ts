@@ -5,7 +5,7 @@
  * calls, so it reaches C programs and Node, but not Go programs (etcd, nats-server), which read the clock through
  * the vDSO; a DB module says which of the two it is.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Where Debian's `faketime` package puts the preload library. */
@@ -84,6 +84,29 @@ export const FAKETIME_SHM_FILE = /^(?:sem\.)?faketime_[a-z]+_(\d+)$/;
  * Removes the shared-memory files libfaketime may leave in /dev/shm for `pid` (see FAKETIME_SHM_FILE) once that
  * process is gone. Touches no other process's files. Returns what it removed.
  */
+/**
+ * Removes the libfaketime shm files of processes that ran as OS user `uid` and are gone. For a server that runs under
+ * its own user and execs helpers under libfaketime (mariadbd's Galera state-transfer scripts, rsync, ...): their pids
+ * are never known to the agent, and libfaketime leaves their files when they end without running its destructor.
+ * Only faketime files of that user whose process no longer exists are touched.
+ */
+export function removeGoneFaketimeShmOf(uid: number, shmDir = '/dev/shm'): string[] {
+  if (!Number.isInteger(uid) || uid <= 0 || !existsSync(shmDir)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(shmDir)) {
+    const m = FAKETIME_SHM_FILE.exec(name);
+    if (!m || existsSync(`/proc/${m[1]}`)) continue;
+    try {
+      if (statSync(`${shmDir}/${name}`).uid !== uid) continue;
+      rmSync(`${shmDir}/${name}`, { force: true });
+      removed.push(name);
+    } catch {
+      // Removed by someone else meanwhile: nothing left to do.
+    }
+  }
+  return removed;
+}
+
 export function removeFaketimeShm(pid: number, shmDir = '/dev/shm'): string[] {
   if (!Number.isInteger(pid) || pid <= 1 || !existsSync(shmDir)) return [];
   const removed: string[] = [];

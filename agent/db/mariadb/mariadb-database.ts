@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -7,7 +7,7 @@ import { MY_SQL } from '../../../core/databases/mariadb-sql';
 import { mariadbSpec } from '../../../core/databases/mariadb';
 import { galeraSpec } from '../../../core/databases/galera';
 import type { DatabaseSpec } from '../../../core/databases';
-import { faketimeEnv, findLibfaketime, removeFaketimeShm } from '../../faults/clock-faketime';
+import { faketimeEnv, findLibfaketime, removeFaketimeShm, removeGoneFaketimeShmOf } from '../../faults/clock-faketime';
 import type { ClientFactory } from '../../workload/client';
 import { DB_MARKER_ENV, type ClockReach, type Database, type DbSetupSpec, type DbState } from '../database';
 import { ManagedProcess } from '../managed-process';
@@ -318,6 +318,20 @@ export class MariaDbDatabase implements Database {
 
   #cleanShm(): void {
     if (this.#lastPid !== undefined) removeFaketimeShm(this.#lastPid);
+    // mariadbd runs as the mysql user and (Galera) execs state-transfer helpers under libfaketime: theirs too.
+    const uid = mysqlUid();
+    if (uid !== undefined) removeGoneFaketimeShmOf(uid);
+  }
+}
+
+/** The mysql OS user's uid from /etc/passwd, or undefined when there is none. */
+function mysqlUid(): number | undefined {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${MY_USER}:`));
+    const uid = line !== undefined ? Number(line.split(':')[2]) : NaN;
+    return Number.isInteger(uid) ? uid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
