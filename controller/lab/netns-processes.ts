@@ -2,6 +2,7 @@
  * Finds and stops the processes that live in a lab namespace. Deleting a namespace's name does not stop what runs
  * in it, so the lab kills those processes first: SIGTERM, then SIGKILL after a grace period.
  */
+import { rmSync } from 'node:fs';
 import { readdir, readlink, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -51,12 +52,26 @@ export async function stopNamespaceProcesses(
     throw new Error(`Cannot stop the processes in namespace "${namespace}": this process (${process.pid}) runs in it`);
   }
   if (pids.length === 0) return [];
+  const stopped = pids;
   signalAll(pids, 'SIGTERM');
   signalAll(pids, 'SIGCONT'); // a stopped (paused) process only acts on SIGTERM once continued
   pids = await waitUntilEmpty(namespace, opts.graceMs);
-  if (pids.length === 0) return [];
-  signalAll(pids, 'SIGKILL');
-  return waitUntilEmpty(namespace, opts.killWaitMs ?? 5000);
+  if (pids.length > 0) {
+    signalAll(pids, 'SIGKILL');
+    pids = await waitUntilEmpty(namespace, opts.killWaitMs ?? 5000);
+  }
+  removeFaketimeFilesOf(stopped.filter((p) => !pids.includes(p)));
+  return pids;
+}
+
+/**
+ * libfaketime keeps a shared-memory file and a semaphore per process (`/dev/shm/faketime_shm_<pid>`,
+ * `sem.faketime_sem_<pid>`; the agent's agent/faults/clock-faketime.ts knows the same names) and removes them only
+ * on a clean exit. A lab taken down after a failed test kills its DB members directly, so their files go here, by
+ * the pids this call stopped.
+ */
+function removeFaketimeFilesOf(pids: readonly number[]): void {
+  for (const pid of pids) for (const name of [`faketime_shm_${pid}`, `sem.faketime_sem_${pid}`]) rmSync(`/dev/shm/${name}`, { force: true });
 }
 
 async function waitUntilEmpty(namespace: string, ms: number): Promise<number[]> {

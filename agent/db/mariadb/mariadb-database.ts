@@ -313,6 +313,9 @@ export class MariaDbDatabase implements Database {
   reapOrphan(): number | undefined {
     const pid = killStalePid(this.#pidFile, 'mariadbd');
     if (pid !== undefined) removeFaketimeShm(pid);
+    // A crashed agent's mysql-user helpers (Galera state transfer) left theirs too.
+    const uid = mysqlUid();
+    if (uid !== undefined) removeGoneFaketimeShmOf(uid);
     return pid;
   }
 
