@@ -8,22 +8,8 @@ import { defaultInstallPaths, installAgent, uninstallAgent, type InstallPaths } 
 import { EXIT } from '../exit-codes';
 import { insecureWarning } from '../insecure-warning';
 
-interface DaemonFlags {
-  node?: string;
-  listen?: string;
-  nats?: string;
-  dataDir?: string;
-  config?: string;
-  insecure?: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  natsUser?: string;
-  natsPasswordFile?: string;
-  natsCa?: string;
-  lease?: number;
-  maxFaultDuration?: number;
-}
+/** The daemon's flags: AgentOptions, with the two durations under their flag names (milliseconds both). */
+type DaemonFlags = Omit<AgentOptions, 'leaseMs' | 'maxFaultDurationMs'> & { lease?: number; maxFaultDuration?: number };
 
 function agentOptions(opts: DaemonFlags): AgentOptions {
   const out: AgentOptions = {};

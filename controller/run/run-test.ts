@@ -140,7 +140,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     await startCluster(clients, config.db, runId, config.dbOptions);
     log.info('cluster ready');
 
-    const workloadStart = (c: AgentClient, i: number, phase: 'main' | 'final', processes: number[]): WorkloadStart => ({
+    const workloadStart = (i: number, phase: 'main' | 'final', processes: number[]): WorkloadStart => ({
       runId,
       workload: config.workload,
       db: config.db,
@@ -155,7 +155,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       phase,
     });
     await Promise.all(
-      clients.map((c, i) => c.startWorkload(workloadStart(c, i, 'main', [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i)))),
+      clients.map((c, i) => c.startWorkload(workloadStart(i, 'main', [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i)))),
     );
 
     if (config.nemesis.length > 0) {
@@ -196,7 +196,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       // process per node runs the workload's final generator to its end.
       await Promise.all(clients.map((c) => c.stopWorkload(runId)));
       log.info('final phase');
-      await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(c, i, 'final', [FINAL_PROCESS_BASE + i]))));
+      await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'final', [FINAL_PROCESS_BASE + i]))));
       await waitForPhaseEnd(clients, config.opTimeoutMs * 25 + 10_000, signal);
     }
     progress?.setPhase('collecting');

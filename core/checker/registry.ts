@@ -7,7 +7,7 @@ import { checkTxnHistory } from '../elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../elle/consistency-models';
 import type { RwRegisterVersionOptions } from '../elle/rw-register-versions';
 import { elleExplanationText, elleSummaryLines } from '../elle/summary';
-import { UsageError } from '../errors';
+import { HistoryFormatError, UsageError } from '../errors';
 import type { Op } from '../history/operation';
 import { MODEL_NAMES, type ModelName } from '../models';
 import { TXN_MODELS } from './infer-model';
@@ -218,7 +218,7 @@ export async function runChecker(name: string, history: readonly Op[], options: 
   try {
     return await checker.check(history, options);
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof Error && err.name === 'HistoryFormatError') || err instanceof RangeError) throw err;
+    if (err instanceof UsageError || err instanceof HistoryFormatError || err instanceof RangeError) throw err;
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     return { verdict: { checker: name, valid: 'unknown', anomalies: {}, summary: [`${name}: unknown: the checker failed: ${error}`], error }, files: [] };
   }
