@@ -54,6 +54,8 @@ export class EdnOpScanner {
   private p = 0;
   private end = 0;
   private depth = 0;
+  private readonly stack: unknown[] = [];
+  private top = 0;
   private readonly extras: string[] = [];
 
   /**
@@ -65,6 +67,7 @@ export class EdnOpScanner {
     this.p = start;
     this.end = end;
     this.depth = 0;
+    this.drop(0);
     let c = this.ws();
     if (c === 10 || c === -1) {
       this.blank = true;
@@ -309,14 +312,30 @@ export class EdnOpScanner {
     if (y === NOT_MINE) return NOT_MINE;
     c = this.ws();
     if (c === close) return this.close([a, x, y]);
-    const out: unknown[] = [a, x, y];
+    // Longer ones collect on a shared stack and leave it exactly sized (as the full reader's do).
+    const stack = this.stack;
+    const base = this.top;
+    stack[this.top++] = a;
+    stack[this.top++] = x;
+    stack[this.top++] = y;
     for (;;) {
       const v = this.element(c);
-      if (v === NOT_MINE) return NOT_MINE;
-      out.push(v);
+      if (v === NOT_MINE) return this.drop(base);
+      stack[this.top++] = v;
       c = this.ws();
-      if (c === close) return this.close(out);
+      if (c === close) {
+        const out = stack.slice(base, this.top);
+        this.drop(base);
+        return this.close(out);
+      }
     }
+  }
+
+  /** Pops the shared stack back to `base`; returns NOT_MINE, for the failing paths. */
+  private drop(base: number): typeof NOT_MINE {
+    for (let i = base; i < this.top; i++) this.stack[i] = undefined;
+    this.top = base;
+    return NOT_MINE;
   }
 
   /** An element of a sequence: not a closing bracket of another kind, not the end of the line. */

@@ -41,17 +41,20 @@ export class JsonlOpScanner {
   private p = 0;
   private end = 0;
   private depth = 0;
+  private readonly stack: unknown[] = [];
+  private top = 0;
 
   /**
    * Reads the line starting at `start` (the buffer's bytes up to `end`) and pushes its op, numbered
-   * `ops.length`. Returns the position after the line's newline (or `end`), or -1 when the line is not the
+   * `index`. Returns the position after the line's newline (or `end`), or -1 when the line is not the
    * common shape: then nothing was pushed and the caller reads the line the slow way.
    */
-  scan(b: Buffer, start: number, end: number, line: number, ops: Op[]): number {
+  scan(b: Buffer, start: number, end: number, line: number, index: number, ops: Op[]): number {
     this.b = b;
     this.p = start;
     this.end = end;
     this.depth = 0;
+    this.drop(0);
     if (this.ws() !== 123) return -1;
     this.p++;
     let seen = 0;
@@ -110,7 +113,7 @@ export class JsonlOpScanner {
     if (typeof f !== 'string') return -1;
     if (type === 'ok' && process !== 'nemesis' && (seen & F_VALUE) === 0) return -1;
     if (!nonNegative(uncertainty) || !nonNegative(seq) || (time !== undefined && time !== null && !(typeof time === 'number' && Number.isFinite(time)))) return -1;
-    const op = newOp(ops.length, type as OpType, process as ProcessId, f, value ?? null, line);
+    const op = newOp(index, type as OpType, process as ProcessId, f, value ?? null, line);
     if (key !== undefined && key !== null) op.key = typeof key === 'string' ? key : JSON.stringify(key);
     if (typeof time === 'number') op.time = time;
     if (typeof uncertainty === 'number') op.uncertainty = uncertainty;
@@ -303,17 +306,34 @@ export class JsonlOpScanner {
     if (d === NOT_MINE) return NOT_MINE;
     c = this.ws();
     if (c === 93) return this.close([a, b, d]);
-    const out: unknown[] = [a, b, d];
+    // Longer ones collect on a shared stack and leave it exactly sized: a read of 20 elements must not keep the
+    // 36 slots a pushed-to array grows to (a history holds hundreds of thousands of them).
+    const stack = this.stack;
+    const base = this.top;
+    stack[this.top++] = a;
+    stack[this.top++] = b;
+    stack[this.top++] = d;
     for (;;) {
-      if (c !== 44) return NOT_MINE;
+      if (c !== 44) return this.drop(base);
       this.p++;
       this.ws();
       const v = this.value();
-      if (v === NOT_MINE) return NOT_MINE;
-      out.push(v);
+      if (v === NOT_MINE) return this.drop(base);
+      stack[this.top++] = v;
       c = this.ws();
-      if (c === 93) return this.close(out);
+      if (c === 93) {
+        const out = stack.slice(base, this.top);
+        this.drop(base);
+        return this.close(out);
+      }
     }
+  }
+
+  /** Pops the shared stack back to `base`; returns NOT_MINE, for the failing paths. */
+  private drop(base: number): typeof NOT_MINE {
+    for (let i = base; i < this.top; i++) this.stack[i] = undefined;
+    this.top = base;
+    return NOT_MINE;
   }
 
   private close(v: unknown[]): unknown[] {

@@ -55,6 +55,16 @@ function* textChunks(chunks: Iterable<Buffer>): Generator<string> {
  * @throws HistoryFormatError(detail, line, file) when the file cannot be read or parsed.
  */
 export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[] } {
+  const { fd, format, first, head } = openHistory(path);
+  try {
+    return { format, ops: parseByteChunks(format, fileByteChunks(fd, first), path, head) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens a history file and reads enough of its start (up to 64 KiB) to detect the format. */
+function openHistory(path: string): { fd: number; format: HistoryFormat; first: Buffer; head: string } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -63,7 +73,6 @@ export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[
     throw new HistoryFormatError(`cannot open file (${code})`, undefined, path, { cause: err });
   }
   try {
-    // Enough of the start to detect the format: up to 64 KiB.
     const head = Buffer.allocUnsafe(1 << 16);
     let n: number;
     try {
@@ -78,7 +87,29 @@ export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[
     // broken JSON, not as a bad EDN op map.
     const format: HistoryFormat =
       text.trim() === '' && n < head.length && path.endsWith('.log') ? 'porcupine-etcd' : path.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(text);
-    return { format, ops: parseByteChunks(format, fileByteChunks(fd, first), path, text) };
+    return { fd, format, first, head: text };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * Reads one history file as readHistoryFile does, giving its ops to `onOps` in order, a batch at a time (the array is
+ * reused: keep the ops, not it). JSON lines are streamed, so the file's ops are never all held at once; other
+ * formats are read whole first (Jepsen EDN is put in :index order). Any read error is thrown after the batches
+ * before it were given.
+ * @throws HistoryFormatError(detail, line, file) as readHistoryFile does.
+ */
+export function forEachHistoryOp(path: string, onOps: (ops: readonly Op[]) => void): { format: HistoryFormat } {
+  const { fd, format, first, head } = openHistory(path);
+  try {
+    if (format !== 'jsonl') {
+      onOps(parseByteChunks(format, fileByteChunks(fd, first), path, head));
+      return { format };
+    }
+    parsing(format, path, head, () => parseJsonlBytes(fileByteChunks(fd, first), true, onOps));
+    return { format };
   } finally {
     closeSync(fd);
   }
@@ -283,7 +314,7 @@ function parseJsonl(chunks: Iterable<string>): Op[] {
 }
 
 /** One line of JSON lines read the slow way (JSON.parse, then jsonlOp), pushed onto `ops`; blank lines push nothing. */
-function jsonlLine(rawLine: string, line: number, ops: Op[]): void {
+function jsonlLine(rawLine: string, line: number, ops: Op[], index = ops.length): void {
   const raw = rawLine.trim();
   if (raw === '') return;
   let o: unknown;
@@ -292,46 +323,78 @@ function jsonlLine(rawLine: string, line: number, ops: Op[]): void {
   } catch (err) {
     throw new HistoryFormatError(`invalid JSON (${(err as Error).message})`, line);
   }
-  ops.push(jsonlOp(o, line, ops.length));
+  ops.push(jsonlOp(o, line, index));
 }
 
-/** JSON lines from the file's bytes: the common line by JsonlOpScanner, any other by jsonlLine. */
-function parseJsonlBytes(chunks: Iterable<Buffer>, fast: boolean): Op[] {
+/**
+ * JSON lines from the file's bytes: the common line by JsonlOpScanner, any other by jsonlLine. With `onOps`, the
+ * ops go to it a few hundred at a time (in a reused array) and are not kept; the times check is done all the same.
+ */
+function parseJsonlBytes(chunks: Iterable<Buffer>, fast: boolean, onOps?: (ops: readonly Op[]) => void): Op[] {
   const ops: Op[] = [];
+  const times = new TimesCheck();
   const scanner = new JsonlOpScanner();
   let line = 0;
+  let index = 0;
   for (const b of chunks) {
     const end = b.length;
     let p = 0;
     while (p < end) {
       line++;
-      const q = fast ? scanner.scan(b, p, end, line, ops) : -1;
+      const before = ops.length;
+      const q = fast ? scanner.scan(b, p, end, line, index, ops) : -1;
       if (q >= 0) {
         p = q;
-        continue;
+      } else {
+        const nl = b.indexOf(10, p);
+        const stop = nl < 0 ? end : nl;
+        jsonlLine(b.toString('utf8', p, stop), line, ops, index);
+        p = stop + 1;
       }
-      const nl = b.indexOf(10, p);
-      const stop = nl < 0 ? end : nl;
-      jsonlLine(b.toString('utf8', p, stop), line, ops);
-      p = stop + 1;
+      if (ops.length > before) index++;
+      // Small batches, so that streamed ops die young (before a scavenge has to copy them).
+      if (onOps !== undefined && ops.length >= 256) {
+        for (const op of ops) times.add(op);
+        onOps(ops);
+        ops.length = 0;
+      }
+    }
+    if (onOps !== undefined) {
+      for (const op of ops) times.add(op);
+      onOps(ops);
+      ops.length = 0;
     }
   }
-  return checkJsonlTimes(ops);
-}
-
-function checkJsonlTimes(ops: Op[]): Op[] {
-  // Times and line numbers are different scales: a history gives every client event a time, or none (nemesis
-  // events are not ordered against operations by any checker).
-  let timed = false;
-  let untimed: Op | undefined;
-  for (const o of ops) {
-    if (o.process === 'nemesis') continue;
-    if (o.time !== undefined) timed = true;
-    else untimed ??= o;
-    if (timed && untimed !== undefined) {
-      throw new HistoryFormatError('some events have a "time" and this one has none: give every event a time, or none', untimed.line);
-    }
-  }
+  if (onOps === undefined) for (const op of ops) times.add(op);
+  times.check();
   return ops;
 }
 
+/**
+ * Times and line numbers are different scales: a history gives every client event a time, or none (nemesis
+ * events are not ordered against operations by any checker).
+ */
+class TimesCheck {
+  #timed = false;
+  #untimed: Op | undefined;
+
+  add(o: Op): void {
+    if (o.process === 'nemesis') return;
+    if (o.time !== undefined) this.#timed = true;
+    else this.#untimed ??= o;
+  }
+
+  /** @throws HistoryFormatError naming the first untimed client event when some are timed. */
+  check(): void {
+    if (this.#timed && this.#untimed !== undefined) {
+      throw new HistoryFormatError('some events have a "time" and this one has none: give every event a time, or none', this.#untimed.line);
+    }
+  }
+}
+
+function checkJsonlTimes(ops: Op[]): Op[] {
+  const times = new TimesCheck();
+  for (const o of ops) times.add(o);
+  times.check();
+  return ops;
+}
