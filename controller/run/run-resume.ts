@@ -257,15 +257,8 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
       const room = missing.reduce((n, g) => n + (g.to - g.from + 1), 0);
       const shift = (Math.floor((seen.main + room * config.concurrency) / config.concurrency) + 1) * config.concurrency;
       const processes = { ...(saved.workload?.processes ?? {}) };
-      await Promise.all(
-        toRestart.map(async (c) => {
-          const i = clients.indexOf(c);
-          const fresh = (saved.workload?.processes[c.node.name] ?? []).map((p) => p + shift);
-          await c.startWorkload(workloadStartFor(config, runId, i, 'main', fresh, epoch));
-          workloadsRestarted[c.node.name] = fresh;
-          processes[c.node.name] = fresh;
-        }),
-      );
+      for (const c of toRestart) processes[c.node.name] = workloadsRestarted[c.node.name] = (saved.workload?.processes[c.node.name] ?? []).map((p) => p + shift);
+      await Promise.all(toRestart.map((c) => c.startWorkload(workloadStartFor(config, runId, clients.indexOf(c), 'main', processes[c.node.name]!, epoch))));
       state.update({ workload: { phase: 'main', epoch, processes } });
       log.info({ workloadsRestarted }, 'workloads restarted');
     }
