@@ -245,7 +245,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     }
 
     // 4. The workloads a lapsed lease stopped start again, under process ids no one used (their values are
-    // unique by process id), once every event of the stopped ones is on disk.
+    // unique by process id), chosen once every event of the stopped ones is on disk.
     const workloadsRestarted: Recovery['workloadsRestarted'] = {};
     const epoch = (saved.workload?.epoch ?? 0) + 1;
     const toRestart = saved.phase === 'running' ? reached.filter((c) => statuses.get(c.node.name)!.workload?.state !== 'running') : [];
@@ -258,10 +258,13 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
       const shift = (Math.floor((seen.main + room * config.concurrency) / config.concurrency) + 1) * config.concurrency;
       const processes = { ...(saved.workload?.processes ?? {}) };
       for (const c of toRestart) processes[c.node.name] = workloadsRestarted[c.node.name] = (saved.workload?.processes[c.node.name] ?? []).map((p) => p + shift);
-      await Promise.all(toRestart.map((c) => c.startWorkload(workloadStartFor(config, runId, clients.indexOf(c), 'main', processes[c.node.name]!, epoch))));
       state.update({ workload: { phase: 'main', epoch, processes } });
-      log.info({ workloadsRestarted }, 'workloads restarted');
     }
+    // Started once the resume event is in the history, so that their operations follow it.
+    const restartWorkloads = async (): Promise<void> => {
+      await Promise.all(toRestart.map((c) => c.startWorkload(workloadStartFor(config, runId, clients.indexOf(c), 'main', workloadsRestarted[c.node.name]!, epoch))));
+      if (toRestart.length > 0) log.info({ workloadsRestarted }, 'workloads restarted');
+    };
 
     // 5. The nemesis, where the dead controller left it.
     const nemesis = config.nemesis.length > 0
@@ -302,6 +305,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     await events.nemesis('invoke', 'resume', null);
     await events.nemesis('ok', 'resume', recovery);
     log.info({ recovery }, 'run resumed');
+    await restartWorkloads();
     if (nemesis) {
       const kind = saved.nemesis?.active?.kind;
       const lastF = lastCtl?.f ?? '';

@@ -32,7 +32,7 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
-export const LEASE_MS = 10_000;
+const LEASE_MS = 10_000;
 
 /**
  * Process ids of the final phase: node i runs it as FINAL_PROCESS_BASE + i, far above the main phase's ids (which
