@@ -180,7 +180,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
           sessions.push(s);
           reached.push(c);
         } catch (err) {
-          s.close();
+          await s.close();
           warn(c.node.name, err);
           unreachable.push(c.node.name);
         }
@@ -401,7 +401,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     const healed = new Set<string>();
     await Promise.all(reached.map((c) => c.heal().then(() => healed.add(c.node.name), (err: unknown) => warn(c.node.name, err))));
     await collectAndTeardown(reached, config.db, store, warn);
-    for (const s of sessions) s.close(healed.has(s.client.node.name));
+    await Promise.all(sessions.map((s) => s.close(healed.has(s.client.node.name))));
     summaries?.stop();
     await collector?.stop().catch((err: unknown) => warn('controller', err));
     for (const c of clients) c.close();
