@@ -26,6 +26,35 @@ export interface SearchEntry {
   end: number;
 }
 
+/** `SearchColumns.flags`: the op's outcome is known. */
+export const KNOWN = 1;
+/** `SearchColumns.flags`: the op's outcome is known and `model.isReadOnly` holds for it. */
+export const READ_ONLY = 2;
+
+/** A partition as parallel columns (entry i is ops[i], start[i], end[i]): what the checker builds per key. */
+export interface SearchColumns {
+  ops: readonly SearchOp[];
+  start: ArrayLike<number>;
+  end: ArrayLike<number>;
+  /** KNOWN and READ_ONLY of each op, when the caller has them (saves reading every op before the search). */
+  flags?: ArrayLike<number>;
+}
+
+/** Entries as columns. */
+export function toColumns(entries: readonly SearchEntry[]): SearchColumns {
+  const n = entries.length;
+  const ops = new Array<SearchOp>(n);
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    ops[i] = e.op;
+    start[i] = e.start;
+    end[i] = e.end;
+  }
+  return { ops, start, end };
+}
+
 /** When to give up. Exceeding either yields `valid: 'unknown'`, never a guess. */
 export interface SearchBudget {
   /** Absolute deadline in `Date.now()` milliseconds. */
@@ -91,12 +120,20 @@ function sortedIndex(n: number, key: (i: number) => number, tie?: (a: number, b:
   return idx;
 }
 
-/** Random 32-bit keys (fixed seed) for the Zobrist hash of the linearized set. */
+let zobristKeys = new Int32Array(0);
+
+/**
+ * Random 32-bit keys (fixed seed) for the Zobrist hash of the linearized set: the first `n` of one fixed sequence,
+ * kept between searches (a key's table is a prefix of the same sequence whatever its size).
+ */
 function zobrist(n: number): Int32Array {
-  const z = new Int32Array(n);
-  const r = new Random(0x9e3779b9);
-  for (let i = 0; i < n; i++) z[i] = r.int32();
-  return z;
+  if (zobristKeys.length < n) {
+    const z = new Int32Array(Math.max(n, 2 * zobristKeys.length, 1024));
+    const r = new Random(0x9e3779b9);
+    for (let i = 0; i < z.length; i++) z[i] = r.int32();
+    zobristKeys = z;
+  }
+  return zobristKeys;
 }
 
 const ENTRY_OVERHEAD_BYTES = 36;
@@ -115,23 +152,30 @@ export interface ResumableSearch {
   resume(steps: number): SearchOutcome;
 }
 
-/** Prepares a search without running it (see {@link searchLinearization}); `budget.maxSteps` is ignored. */
-export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[], budget: SearchBudget = {}): ResumableSearch {
-  const n = entries.length;
+/**
+ * Prepares a search without running it (see {@link searchLinearization}); `budget.maxSteps` is ignored.
+ * `entries` may be given as columns.
+ */
+export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] | SearchColumns, budget: SearchBudget = {}): ResumableSearch {
+  const cols = Array.isArray(entries) ? toColumns(entries as readonly SearchEntry[]) : (entries as SearchColumns);
+  const entStart = cols.start;
+  const entEnd = cols.end;
+  const n = cols.ops.length;
   // Ops in invocation order: bit i of the linearized set is ops[i]. Partitions mostly come in that order already.
-  const order = sortedIndex(n, (i) => entries[i]!.start);
+  const order = sortedIndex(n, (i) => entStart[i]!);
   const ops: SearchOp[] = new Array<SearchOp>(n);
-  for (let i = 0; i < n; i++) ops[i] = entries[order[i]!]!.op;
+  for (let i = 0; i < n; i++) ops[i] = cols.ops[order[i]!]!;
   const known = new Uint8Array(n);
   const readOnly = new Uint8Array(n);
   let nKnown = 0;
+  const flags = cols.flags;
   for (let i = 0; i < n; i++) {
-    const op = ops[i]!;
-    if (op.known && entries[order[i]!]!.end !== Infinity) {
+    const f = flags ? flags[order[i]!]! : ops[i]!.known ? (model.isReadOnly(ops[i]!) ? KNOWN | READ_ONLY : KNOWN) : 0;
+    if (f & KNOWN && entEnd[order[i]!]! !== Infinity) {
       known[i] = 1;
       nKnown++;
     }
-    if (op.known && model.isReadOnly(op)) readOnly[i] = 1;
+    if (f & READ_ONLY) readOnly[i] = 1;
   }
   // Interchangeable unknown ops: twinPrev[i] = the previous unknown op with the same f and argument.
   const twinPrev = new Int32Array(n).fill(-1);
@@ -154,12 +198,12 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[],
   const evOp = new Int32Array(evCount);
   const evCall = new Uint8Array(evCount);
   for (let i = 0, j = 0; i < n; i++) {
-    const e = entries[order[i]!]!;
-    evTime[j] = e.start;
+    const oi = order[i]!;
+    evTime[j] = entStart[oi]!;
     evOp[j] = i;
     evCall[j++] = 1;
     if (known[i]) {
-      evTime[j] = e.end;
+      evTime[j] = entEnd[oi]!;
       evOp[j] = i;
       evCall[j++] = 0;
     }
