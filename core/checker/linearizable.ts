@@ -108,13 +108,13 @@ interface Partition {
   key: string;
   /** Ops the search considers. */
   size: number;
-  columns: SearchColumns;
+  columns(): SearchColumns;
   /** The PairedOp of entry `i`. */
   pairedOf(i: number): PairedOp;
 }
 
 function entriesOf(part: Partition): SearchEntry[] {
-  const { ops, start, end } = part.columns;
+  const { ops, start, end } = part.columns();
   return ops.map((op, i) => ({ op, start: start[i]!, end: end[i]! }));
 }
 
@@ -140,7 +140,8 @@ function prepare(history: readonly Op[], key: string, ops: PairedOp[], model: Mo
     paired.push(p);
     entries.push({ op: s, start: p.start, end: s.known ? p.end : Infinity });
   }
-  return { key, size: entries.length, columns: toColumns(entries), pairedOf: (i) => paired[i]! };
+  const columns = toColumns(entries);
+  return { key, size: entries.length, columns: () => columns, pairedOf: (i) => paired[i]! };
 }
 
 function summarise(history: readonly Op[], p: PairedOp): OpSummary {
@@ -242,7 +243,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
   if (opts.maxMemoryBytes !== undefined) budget.maxMemoryBytes = opts.maxMemoryBytes;
   const searchOf = (part: Partition): ResumableSearch => {
     let s = searches.get(part.key);
-    if (!s) searches.set(part.key, (s = startSearch(make(), part.columns, budget)));
+    if (!s) searches.set(part.key, (s = startSearch(make(), part.columns(), budget)));
     return s;
   };
   const searchMs = new Map<string, number>();

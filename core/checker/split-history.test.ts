@@ -51,10 +51,10 @@ function assertSame(history: Op[], independent: boolean, model: ModelName, what:
   fast.keys.forEach((k, i) => {
     const r = ref.keys[i]!;
     assert.equal(k.size, r.kept.length, `${what}, key ${k.key}`);
-    assert.deepEqual([...k.columns.ops], r.cols.ops, `${what}, key ${k.key}: ops`);
-    assert.deepEqual(Array.from(k.columns.start), r.cols.start, `${what}, key ${k.key}: start`);
-    assert.deepEqual(Array.from(k.columns.end), r.cols.end, `${what}, key ${k.key}: end`);
-    assert.deepEqual(Array.from(k.columns.flags ?? []), r.cols.flags, `${what}, key ${k.key}: flags`);
+    assert.deepEqual([...k.columns().ops], r.cols.ops, `${what}, key ${k.key}: ops`);
+    assert.deepEqual(Array.from(k.columns().start), r.cols.start, `${what}, key ${k.key}: start`);
+    assert.deepEqual(Array.from(k.columns().end), r.cols.end, `${what}, key ${k.key}: end`);
+    assert.deepEqual(Array.from(k.columns().flags ?? []), r.cols.flags, `${what}, key ${k.key}: flags`);
     r.kept.forEach((p, j) => assert.deepEqual(k.pairedOf(j), p, `${what}, key ${k.key}, op ${j}`));
   });
 }

@@ -18,7 +18,8 @@ export interface SplitKey {
   key: string;
   /** Ops the search considers (those that constrain something). */
   size: number;
-  columns: SearchColumns;
+  /** The key's columns (built on each call). */
+  columns(): SearchColumns;
   /** The PairedOp of entry `i`, as `pairOps` + `partitionByKey` would have made it. */
   pairedOf(i: number): PairedOp;
 }
@@ -38,55 +39,40 @@ const MAX_PROCESS = 1 << 22;
  * Splits `history` per key, in sorted key order, and prepares every op with a model made by `make`.
  * Returns undefined when the slow way must decide (see the file's comment).
  */
-/** One key's ops that constrain something, each added at its completion (so in completion order until sorted). */
-class KeyGroup {
-  /** Ordinal (invocation number) of each op. */
-  ords: number[] = [];
-  ops: SearchOp[] = [];
-  start: number[] = [];
-  end: number[] = [];
-  flags: number[] = [];
-  constructor(readonly key: string) {}
-
-  /** Puts the ops in invocation order (they are nearly in it already). */
-  sort(): void {
-    const { ords } = this;
-    let sorted = true;
-    for (let i = 1; i < ords.length && sorted; i++) sorted = ords[i - 1]! < ords[i]!;
-    if (sorted) return;
-    const idx = ords.map((_, i) => i).sort((a, b) => ords[a]! - ords[b]!);
-    this.ords = idx.map((i) => ords[i]!);
-    this.ops = idx.map((i) => this.ops[i]!);
-    this.start = idx.map((i) => this.start[i]!);
-    this.end = idx.map((i) => this.end[i]!);
-    this.flags = idx.map((i) => this.flags[i]!);
-  }
-}
-
 export function splitHistory(history: readonly Op[], independent: boolean, make: () => Model<unknown>): SplitHistory | undefined {
   // One pass in history order (memory read in the order it was written, an op's invocation still near when its
-  // completion comes): an op's key is found at its invocation, and its window and search op are added to the key's
-  // group at its completion (or at the end, when it never completes). `prepare` depends on the op alone, so one
-  // model instance prepares every key's ops.
+  // completion comes): an op's key is found at its invocation, its window and search op at its completion (or at
+  // the end, when it never completes). Everything per op goes in flat arrays indexed by invocation number, typed
+  // where it can be, so the garbage collector has little to copy. `prepare` depends on the op alone, so one model
+  // instance prepares every key's ops.
   const n = history.length;
   const model = make();
   const invPos = new Int32Array(n);
   const cmpPos = new Int32Array(n);
-  const groups = new Map<string, KeyGroup>();
+  const groupOfOp = new Int32Array(n);
+  const searchOp: (SearchOp | null)[] = new Array<SearchOp | null>(n).fill(null);
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  const flags = new Uint8Array(n);
+  const groupNames: string[] = [];
+  const groupSize: number[] = [];
+  const groups = new Map<string, number>();
   const names = new Map<unknown, string>();
-  const byInt: (KeyGroup | undefined)[] = []; // the group of a small integer tuple key, without naming it
-  const groupOf = (name: string): KeyGroup => {
+  const byInt: number[] = []; // group + 1 of a small integer tuple key (0: none yet), without naming it
+  const groupOf = (name: string): number => {
     let g = groups.get(name);
-    if (g === undefined) groups.set(name, (g = new KeyGroup(name)));
+    if (g === undefined) {
+      groups.set(name, (g = groupNames.length));
+      groupNames.push(name);
+      groupSize.push(0);
+    }
     return g;
   };
-  const tupleGroup = (k: unknown): KeyGroup => {
+  const tupleGroup = (k: unknown): number => {
     if (typeof k === 'number' && k >= 0 && k < 1048576 && Number.isInteger(k)) {
-      let g = byInt[k];
-      if (g === undefined) {
-        while (byInt.length < k) byInt.push(undefined);
-        byInt[k] = g = groupOf(keyName(k));
-      }
+      while (byInt.length <= k) byInt.push(0);
+      let g = byInt[k]! - 1;
+      if (g < 0) byInt[k] = (g = groupOf(keyName(k))) + 1;
       return g;
     }
     if (typeof k === 'object' && k !== null) return groupOf(keyName(k));
@@ -94,11 +80,12 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
     if (s === undefined) names.set(k, (s = keyName(k)));
     return groupOf(s);
   };
-  const scratch: PairedOp = { index: 0, process: 0, f: '', invokeValue: null, value: null, type: 'info', start: 0, end: Infinity, completionIndex: -1, key: undefined, node: undefined, error: undefined };
+  const scratch = blankPaired();
   let hasNilRead = false;
-  /** Completes op `j` of group `g`, invoked by `inv`, with completion `done` (undefined: never); false to decline. */
-  const complete = (g: KeyGroup, j: number, inv: Op, done: Op | undefined): boolean => {
-    const p = fillPaired(scratch, inv, done, independent, g.key);
+  /** Completes op `j`, invoked by `inv`, with completion `done` (undefined: never); false to decline. */
+  const complete = (j: number, inv: Op, done: Op | undefined): boolean => {
+    const g = groupOfOp[j]!;
+    const p = fillPaired(scratch, inv, done, independent, groupNames[g]!);
     if (p === undefined) return false;
     if (p.type === 'ok' && (p.value === null || p.value === undefined) && p.f === 'read') hasNilRead = true;
     let s: SearchOp | null;
@@ -108,20 +95,18 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
       return false; // the slow way throws it, naming the line, in its own order
     }
     if (s === null) return true;
-    g.ords.push(j);
-    g.ops.push(s);
-    g.start.push(p.start);
-    g.end.push(s.known ? p.end : Infinity);
-    g.flags.push(s.known ? (model.isReadOnly(s) ? KNOWN | READ_ONLY : KNOWN) : 0);
+    searchOp[j] = s;
+    start[j] = p.start;
+    end[j] = s.known ? p.end : Infinity;
+    flags[j] = s.known ? (model.isReadOnly(s) ? KNOWN | READ_ONLY : KNOWN) : 0;
+    groupSize[g]!++;
     return true;
   };
 
   let ops = 0;
-  // Per process: its open invocation's ordinal + 1 (0: none), and that op's group.
-  let open = new Int32Array(64);
-  const openGroup: (KeyGroup | undefined)[] = [];
+  let open = new Int32Array(64); // process -> its open invocation's number + 1 (0: none)
   let lastKey: unknown;
-  let lastGroup: KeyGroup | undefined;
+  let lastGroup = -1;
   for (let i = 0; i < n; i++) {
     const op = history[i]!;
     const p = op.process;
@@ -137,24 +122,24 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
     const o = open[p]! - 1;
     if (op.type === 'invoke') {
       if (o >= 0) return undefined;
-      let g: KeyGroup;
+      let g: number;
       if (independent) {
         const iv = op.value;
         if (!Array.isArray(iv) || iv.length !== 2) return undefined; // a key only the completion names, or malformed
         const k: unknown = iv[0];
-        g = k === lastKey && lastGroup ? lastGroup : tupleGroup(k);
+        g = k === lastKey && lastGroup >= 0 ? lastGroup : tupleGroup(k);
         lastKey = k;
       } else {
         const name = op.key ?? NO_KEY;
-        g = name === lastKey && lastGroup ? lastGroup : groupOf(name);
+        g = name === lastKey && lastGroup >= 0 ? lastGroup : groupOf(name);
         lastKey = name;
       }
       lastGroup = g;
       const j = ops++;
       invPos[j] = i;
       cmpPos[j] = -1;
+      groupOfOp[j] = g;
       open[p] = ops;
-      openGroup[p] = g;
       continue;
     }
     if (o < 0) {
@@ -166,26 +151,51 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
     if (op.f !== inv.f) return undefined;
     open[p] = 0;
     cmpPos[o] = i;
-    if (!complete(openGroup[p]!, o, inv, op)) return undefined;
+    if (!complete(o, inv, op)) return undefined;
   }
   for (let p = 0; p < open.length; p++) {
     const o = open[p]! - 1;
-    if (o >= 0 && !complete(openGroup[p]!, o, history[invPos[o]!]!, undefined)) return undefined;
+    if (o >= 0 && !complete(o, history[invPos[o]!]!, undefined)) return undefined;
   }
 
-  // Per key in sorted order: the columns of the ops that constrain something, in invocation order.
-  const keys: SplitKey[] = [];
-  for (const key of [...groups.keys()].sort()) {
-    const g = groups.get(key)!;
-    g.sort();
-    const kept = g.ords;
+  // Each key's ops that constrain something, keys in sorted order and each key's ops in invocation order, side by
+  // side in one array of invocation numbers (and the columns in that order), so a key's columns are views.
+  const sorted = [...groupNames.keys()].sort((a, b) => (groupNames[a]! < groupNames[b]! ? -1 : groupNames[a]! > groupNames[b]! ? 1 : 0));
+  const offset = new Int32Array(groupNames.length + 1);
+  const cursor = new Int32Array(groupNames.length);
+  let total = 0;
+  for (const g of sorted) {
+    cursor[g] = offset[g] = total;
+    total += groupSize[g]!;
+  }
+  const ords = new Int32Array(total);
+  const colOps: SearchOp[] = new Array<SearchOp>(total);
+  const colStart = new Float64Array(total);
+  const colEnd = new Float64Array(total);
+  const colFlags = new Uint8Array(total);
+  for (let j = 0; j < ops; j++) {
+    const s = searchOp[j]!;
+    if (s === null) continue;
+    const at = cursor[groupOfOp[j]!]!++;
+    ords[at] = j;
+    colOps[at] = s;
+    colStart[at] = start[j]!;
+    colEnd[at] = end[j]!;
+    colFlags[at] = flags[j]!;
+  }
+  const keys: SplitKey[] = sorted.map((g) => {
+    const key = groupNames[g]!;
+    const from = offset[g]!;
+    const to = from + groupSize[g]!;
     const pairedOf = (i: number): PairedOp => {
-      const j = kept[i]!;
+      const j = ords[from + i]!;
       const c = cmpPos[j]!;
       return fillPaired(blankPaired(), history[invPos[j]!]!, c >= 0 ? history[c] : undefined, independent, key)!;
     };
-    keys.push({ key, size: g.ops.length, columns: { ops: g.ops, start: g.start, end: g.end, flags: g.flags }, pairedOf });
-  }
+    // Built when the key is searched, so that only the keys being searched hold a copy of their ops.
+    const columns = (): SearchColumns => ({ ops: colOps.slice(from, to), start: colStart.subarray(from, to), end: colEnd.subarray(from, to), flags: colFlags.subarray(from, to) });
+    return { key, size: to - from, columns, pairedOf };
+  });
   return { opCount: ops, keys, hasNilRead };
 }
 

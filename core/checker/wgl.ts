@@ -89,35 +89,49 @@ export type SearchOutcome =
   | { valid: 'unknown'; reason: 'time-limit' | 'memory-limit' | 'step-limit'; stats: SearchStats };
 
 /**
- * Indexes 0..n-1 sorted by `key` (then `tie`, then index): insertion sort while the input is nearly sorted (as
- * partitions of a history are), a general sort beyond a few moves per element.
+ * Indexes 0..n-1 sorted by `key[i]`, then by index: insertion sort while the input is nearly sorted (as partitions of
+ * a history are), a general sort beyond a few moves per element.
  */
-function sortedIndex(n: number, key: (i: number) => number, tie?: (a: number, b: number) => number): Int32Array {
-  const idx = new Int32Array(n);
+function sortedBy(key: ArrayLike<number>, n: number, idx: Int32Array = new Int32Array(n)): Int32Array {
   for (let i = 0; i < n; i++) idx[i] = i;
-  const before = (a: number, b: number): boolean => {
-    const ka = key(a);
-    const kb = key(b);
-    if (ka !== kb) return ka < kb;
-    const t = tie ? tie(a, b) : 0;
-    return t !== 0 ? t < 0 : a < b;
-  };
   let moves = 0;
   const limit = 16 * n + 64;
   for (let i = 1; i < n; i++) {
     const x = idx[i]!;
+    const kx = key[x]!;
     let j = i - 1;
-    while (j >= 0 && before(x, idx[j]!)) {
-      idx[j + 1] = idx[j]!;
-      j--;
+    for (; j >= 0; j--) {
+      const y = idx[j]!;
+      const ky = key[y]!;
+      if (!(kx < ky || (kx === ky && x < y))) break;
+      idx[j + 1] = y;
       if (++moves > limit) {
-        const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+        const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => (key[a]! < key[b]! ? -1 : key[a]! > key[b]! ? 1 : a - b));
         return Int32Array.from(all);
       }
     }
     idx[j + 1] = x;
   }
   return idx;
+}
+
+/** Typed arrays carved one after another from one zeroed buffer (8-byte kinds first, so all stay aligned). */
+class Arena {
+  readonly #buf: ArrayBuffer;
+  #off = 0;
+  constructor(bytes: number) {
+    this.#buf = new ArrayBuffer(bytes);
+  }
+  #take(bytes: number, align: number): number {
+    const at = Math.ceil(this.#off / align) * align;
+    if (at + bytes > this.#buf.byteLength) throw new Error(`search arena too small (${at + bytes} > ${this.#buf.byteLength} bytes)`);
+    this.#off = at + bytes;
+    return at;
+  }
+  f64(n: number): Float64Array<ArrayBuffer> { return new Float64Array(this.#buf, this.#take(8 * n, 8), n); }
+  i32(n: number): Int32Array<ArrayBuffer> { return new Int32Array(this.#buf, this.#take(4 * n, 4), n); }
+  u32(n: number): Uint32Array<ArrayBuffer> { return new Uint32Array(this.#buf, this.#take(4 * n, 4), n); }
+  u8(n: number): Uint8Array<ArrayBuffer> { return new Uint8Array(this.#buf, this.#take(n, 1), n); }
 }
 
 let zobristKeys = new Int32Array(0);
@@ -161,12 +175,21 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
   const entStart = cols.start;
   const entEnd = cols.end;
   const n = cols.ops.length;
+  // Every fixed-size table of the search comes from one buffer: a key of a large history is small, and a thousand
+  // keys' worth of separately allocated typed arrays cost more than their searches.
+  const W = Math.max(1, Math.ceil(n / 32));
+  let cap = 64;
+  while (cap < n && cap < 1024) cap *= 2;
+  const poolWords = Math.max(64, cap * Math.min(W, 4));
+  const arena = new Arena(8 * 2 * n + 4 * (6 * n + 3 * (2 * n + 1) + W + 8 * cap + poolWords) + 4 * n + 2 + 16);
   // Ops in invocation order: bit i of the linearized set is ops[i]. Partitions mostly come in that order already.
-  const order = sortedIndex(n, (i) => entStart[i]!);
+  const order = sortedBy(entStart, n, arena.i32(n));
   const ops: SearchOp[] = new Array<SearchOp>(n);
   for (let i = 0; i < n; i++) ops[i] = cols.ops[order[i]!]!;
-  const known = new Uint8Array(n);
-  const readOnly = new Uint8Array(n);
+  const callTime = arena.f64(n);
+  const retTime = arena.f64(n);
+  const known = arena.u8(n);
+  const readOnly = arena.u8(n);
   let nKnown = 0;
   const flags = cols.flags;
   for (let i = 0; i < n; i++) {
@@ -178,7 +201,7 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
     if (f & READ_ONLY) readOnly[i] = 1;
   }
   // Interchangeable unknown ops: twinPrev[i] = the previous unknown op with the same f and argument.
-  const twinPrev = new Int32Array(n).fill(-1);
+  const twinPrev = arena.i32(n).fill(-1);
   if (nKnown < n) {
     const lastTwin = new Map<string, number>();
     for (let i = 0; i < n; i++) {
@@ -192,38 +215,35 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
   }
 
   // Event list: calls for every op, returns for known ops; sorted by time, calls before returns at
-  // equal times (ops whose windows touch are concurrent: precedes() is strict), then by op.
-  const evCount = n + nKnown;
-  const evTime = new Float64Array(evCount);
-  const evOp = new Int32Array(evCount);
-  const evCall = new Uint8Array(evCount);
+  // equal times (ops whose windows touch are concurrent: precedes() is strict), then by op. Calls are in that order
+  // already (ops are sorted by start); returns are sorted by end, then the two lists merged.
+  for (let i = 0; i < n; i++) callTime[i] = entStart[order[i]!]!;
+  const retOp = arena.i32(nKnown);
   for (let i = 0, j = 0; i < n; i++) {
-    const oi = order[i]!;
-    evTime[j] = entStart[oi]!;
-    evOp[j] = i;
-    evCall[j++] = 1;
-    if (known[i]) {
-      evTime[j] = entEnd[oi]!;
-      evOp[j] = i;
-      evCall[j++] = 0;
-    }
+    if (!known[i]) continue;
+    retOp[j] = i;
+    retTime[j++] = entEnd[order[i]!]!;
   }
-  const evOrder = sortedIndex(evCount, (a) => evTime[a]!, (a, b) => evCall[b]! - evCall[a]! || evOp[a]! - evOp[b]!);
-  const E = evOrder.length;
+  const retOrder = sortedBy(retTime, nKnown, arena.i32(nKnown));
+  const E = n + nKnown;
   // Linked list over entries 1..E; 0 is the head sentinel; -1 ends the list.
-  const next = new Int32Array(E + 1);
-  const prev = new Int32Array(E + 1);
-  const entOp = new Int32Array(E + 1);
-  const entCall = new Uint8Array(E + 1);
-  const callEnt = new Int32Array(n);
-  const retEnt = new Int32Array(n).fill(-1);
-  for (let k = 0; k < E; k++) {
-    const ev = evOrder[k]!;
+  const next = arena.i32(E + 1);
+  const prev = arena.i32(E + 1);
+  const entOp = arena.i32(E + 1);
+  const entCall = arena.u8(E + 1);
+  const callEnt = arena.i32(n);
+  const retEnt = arena.i32(n).fill(-1);
+  for (let k = 0, c = 0, r = 0; k < E; k++) {
     const id = k + 1;
-    entOp[id] = evOp[ev]!;
-    entCall[id] = evCall[ev]!;
-    if (evCall[ev]) callEnt[evOp[ev]!] = id;
-    else retEnt[evOp[ev]!] = id;
+    if (r >= nKnown || (c < n && callTime[c]! <= retTime[retOrder[r]!]!)) {
+      entOp[id] = c;
+      entCall[id] = 1;
+      callEnt[c++] = id;
+    } else {
+      const o = retOp[retOrder[r++]!]!;
+      entOp[id] = o;
+      retEnt[o] = id;
+    }
     prev[id] = k;
     next[k] = id;
   }
@@ -251,8 +271,7 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
   };
 
   // Linearized set as a bitset with a Zobrist hash and [lo, hi] word bounds.
-  const W = Math.max(1, Math.ceil(n / 32));
-  const bits = new Uint32Array(W);
+  const bits = arena.u32(W);
   const z = zobrist(n);
   let hash = 0;
   let lo = 0; // first word that is not all ones (W when all are)
@@ -291,16 +310,14 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
   // arrays only, because a Map with hashed keys costs more than the rest of the search.
   // Sized to the partition: most keys of a large history are small, and a thousand 1,024-entry tables cost more
   // to allocate than to search.
-  let cap = 64;
-  while (cap < n && cap < 1024) cap *= 2;
-  let slots = new Int32Array(2 * cap).fill(-1);
-  let mNext = new Int32Array(cap);
-  let mKey = new Int32Array(cap);
-  let mState = new Int32Array(cap);
-  let mLo = new Int32Array(cap);
-  let mHi = new Int32Array(cap);
-  let mOff = new Int32Array(cap);
-  let pool = new Uint32Array(Math.max(64, cap * Math.min(W, 4)));
+  let slots = arena.i32(2 * cap).fill(-1);
+  let mNext = arena.i32(cap);
+  let mKey = arena.i32(cap);
+  let mState = arena.i32(cap);
+  let mLo = arena.i32(cap);
+  let mHi = arena.i32(cap);
+  let mOff = arena.i32(cap);
+  let pool = arena.u32(poolWords);
   let poolUsed = 0;
   let memoCount = 0;
   const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
