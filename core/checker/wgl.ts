@@ -293,13 +293,30 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
   const isSet = (i: number): boolean => (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
 
   // State interning: memo entries store a small integer per state.
+  // Small non-negative integer keys (small register values) are looked up in a typed array (-0 with 0, as the Map
+  // does), at most a few entries per op long; a model's dense keys (kv's trie nodes) always are.
+  const smallLimit = model.denseKeys ? 2 ** 31 - 1 : Math.min(1 << 20, 64 + 16 * n);
   const stateIds = new Map<StateKey, number>();
+  let smallIds = new Int32Array(0); // key -> id + 1 (0: not seen)
+  let stateCount = 0;
   let estimatedBytes = n * 64 + E * 16;
   const stateId = (s: S): number => {
     const k = model.key(s);
+    if (typeof k === 'number' && k >= 0 && k < smallLimit && (k | 0) === k) {
+      if (k >= smallIds.length) {
+        const grown = new Int32Array(Math.min(smallLimit, Math.max(64, 2 * smallIds.length, k + 1)));
+        grown.set(smallIds);
+        smallIds = grown;
+      }
+      const known = smallIds[k]!;
+      if (known !== 0) return known - 1;
+      smallIds[k] = ++stateCount;
+      estimatedBytes += 48 + 8;
+      return stateCount - 1;
+    }
     let id = stateIds.get(k);
     if (id === undefined) {
-      id = stateIds.size;
+      id = stateCount++;
       stateIds.set(k, id);
       estimatedBytes += 48 + (typeof k === 'string' ? k.length * 2 : 8);
     }
