@@ -181,7 +181,8 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
   let cap = 64;
   while (cap < n && cap < 1024) cap *= 2;
   const poolWords = Math.max(64, cap * Math.min(W, 4));
-  const arena = new Arena(8 * 2 * n + 4 * (6 * n + 3 * (2 * n + 1) + W + 8 * cap + poolWords) + 4 * n + 2 + 16);
+  const smallInit = Math.min(64 + 2 * n, 1 << 20);
+  const arena = new Arena(8 * 2 * n + 4 * (6 * n + 3 * (2 * n + 1) + W + 8 * cap + poolWords + smallInit) + 4 * n + 2 + 16);
   // Ops in invocation order: bit i of the linearized set is ops[i]. Partitions mostly come in that order already.
   const order = sortedBy(entStart, n, arena.i32(n));
   const ops: SearchOp[] = new Array<SearchOp>(n);
@@ -297,7 +298,7 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] 
   // does), at most a few entries per op long; a model's dense keys (kv's trie nodes) always are.
   const smallLimit = model.denseKeys ? 2 ** 31 - 1 : Math.min(1 << 20, 64 + 16 * n);
   const stateIds = new Map<StateKey, number>();
-  let smallIds = new Int32Array(0); // key -> id + 1 (0: not seen)
+  let smallIds = arena.i32(Math.min(smallInit, smallLimit)); // key -> id + 1 (0: not seen)
   let stateCount = 0;
   let estimatedBytes = n * 64 + E * 16;
   const stateId = (s: S): number => {
