@@ -8,7 +8,8 @@ import type { Op, PairedOp } from '../history/operation';
 import { createModel, type ModelName } from '../models';
 import type { Model } from '../models/model';
 import { partitionByKey } from './partition';
-import { searchLinearization, startSearch, type ResumableSearch, type SearchBudget, type SearchEntry, type SearchOutcome } from './wgl';
+import { splitHistory } from './split-history';
+import { searchLinearization, startSearch, toColumns, type ResumableSearch, type SearchBudget, type SearchColumns, type SearchEntry, type SearchOutcome } from './wgl';
 
 export type Validity = true | false | 'unknown';
 
@@ -105,8 +106,16 @@ export interface LinearizabilityResult {
 
 interface Partition {
   key: string;
-  paired: PairedOp[];
-  entries: SearchEntry[];
+  /** Ops the search considers. */
+  size: number;
+  columns(): SearchColumns;
+  /** The PairedOp of entry `i`. */
+  pairedOf(i: number): PairedOp;
+}
+
+function entriesOf(part: Partition): SearchEntry[] {
+  const { ops, start, end } = part.columns();
+  return ops.map((op, i) => ({ op, start: start[i]!, end: end[i]! }));
 }
 
 function lineOf(history: readonly Op[], index: number): number | undefined {
@@ -131,7 +140,8 @@ function prepare(history: readonly Op[], key: string, ops: PairedOp[], model: Mo
     paired.push(p);
     entries.push({ op: s, start: p.start, end: s.known ? p.end : Infinity });
   }
-  return { key, paired, entries };
+  const columns = toColumns(entries);
+  return { key, size: entries.length, columns: () => columns, pairedOf: (i) => paired[i]! };
 }
 
 function summarise(history: readonly Op[], p: PairedOp): OpSummary {
@@ -165,14 +175,14 @@ function subset(model: Model<unknown>, entries: readonly SearchEntry[], idx: rea
 
 /** Finds a small failing sub-history; every candidate is re-checked, and only a definite `false` shrinks it. */
 function minimise(make: () => Model<unknown>, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; blocked?: number } {
-  const r = minimiseIdx(make, part, deadlineMs);
+  const entries = entriesOf(part);
+  const r = minimiseIdx(make, entries, deadlineMs);
   const model = make();
-  const out = searchLinearization(model, subset(model, part.entries, r.idx, r.t), { deadlineMs: Date.now() + 1000 });
+  const out = searchLinearization(model, subset(model, entries, r.idx, r.t), { deadlineMs: Date.now() + 1000 });
   return out.valid === false && out.blocked !== undefined ? { ...r, blocked: r.idx[out.blocked]! } : r;
 }
 
-function minimiseIdx(make: () => Model<unknown>, part: Partition, deadlineMs: number): { idx: number[]; cut: boolean; t: number } {
-  const { entries } = part;
+function minimiseIdx(make: () => Model<unknown>, entries: readonly SearchEntry[], deadlineMs: number): { idx: number[]; cut: boolean; t: number } {
   const model = make();
   const fails = (idx: number[], t: number): boolean => searchLinearization(make(), subset(model, entries, idx, t), { deadlineMs }).valid === false;
   const ends = [...new Set(entries.filter((e) => e.end !== Infinity).map((e) => e.end))].sort((a, b) => a - b);
@@ -217,15 +227,13 @@ function minimiseIdx(make: () => Model<unknown>, part: Partition, deadlineMs: nu
 export function checkLinearizable(history: readonly Op[], opts: LinearizableOptions): LinearizabilityResult {
   const t0 = Date.now();
   const deadlineMs = opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : undefined;
-  const paired = pairOps(history);
-  const groups = partitionByKey(paired, opts.independent ?? false);
+  const make = (): Model<unknown> => createModel(opts.model, opts.init, opts.knossosNil ? { knossosNil: true } : {});
+  const { opCount, parts, nilRead } = splitForSearch(history, opts.independent ?? false, make);
   const perKey: KeySummary[] = [];
   const invalid: { part: Partition; outcome: Extract<SearchOutcome, { valid: false }> }[] = [];
   let configurations = 0;
   let backtracks = 0;
-  const keys = [...groups.keys()].sort();
-  const make = (): Model<unknown> => createModel(opts.model, opts.init, opts.knossosNil ? { knossosNil: true } : {});
-  const parts = keys.map((k) => prepare(history, k, groups.get(k)!, make()));
+  const keys = parts.map((p) => p.key);
   // Keys are searched in rounds with a growing step budget, so that one hard key cannot hide an easy
   // failing one; once a key is invalid the history is invalid and, unless `exhaustive`, the rest stop.
   const summaries = new Map<string, KeySummary>();
@@ -235,7 +243,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
   if (opts.maxMemoryBytes !== undefined) budget.maxMemoryBytes = opts.maxMemoryBytes;
   const searchOf = (part: Partition): ResumableSearch => {
     let s = searches.get(part.key);
-    if (!s) searches.set(part.key, (s = startSearch(make(), part.entries, budget)));
+    if (!s) searches.set(part.key, (s = startSearch(make(), part.columns(), budget)));
     return s;
   };
   const searchMs = new Map<string, number>();
@@ -244,7 +252,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
     const still: Partition[] = [];
     for (const part of pending) {
       if (invalid.length > 0 && !opts.exhaustive) {
-        summaries.set(part.key, { key: part.key, valid: 'unknown', ops: part.entries.length, configurations: summaries.get(part.key)?.configurations ?? 0, reason: 'not searched: another key is invalid' });
+        summaries.set(part.key, { key: part.key, valid: 'unknown', ops: part.size, configurations: summaries.get(part.key)?.configurations ?? 0, reason: 'not searched: another key is invalid' });
         continue;
       }
       const ts = Date.now();
@@ -255,7 +263,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
         configurations += outcome.stats.configurations;
         backtracks += outcome.stats.backtracks;
       }
-      const s: KeySummary = { key: part.key, valid: outcome.valid, ops: part.entries.length, configurations: outcome.stats.configurations };
+      const s: KeySummary = { key: part.key, valid: outcome.valid, ops: part.size, configurations: outcome.stats.configurations };
       if (outcome.valid === 'unknown') s.reason = outcome.reason;
       summaries.set(part.key, s);
       if (outcome.valid === false) invalid.push({ part, outcome });
@@ -269,7 +277,7 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
   const result: LinearizabilityResult = {
     valid: invalidKeys.length > 0 ? false : unknownKeys.length > 0 ? 'unknown' : true,
     model: opts.model,
-    opCount: paired.length,
+    opCount,
     keyCount: parts.length,
     invalidKeys,
     unknownKeys,
@@ -285,18 +293,18 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
     const { idx, cut, blocked } = minimise(make, part, evidenceDeadline);
     const ev: LinearizabilityEvidence = {
       key: part.key,
-      longestPrefix: outcome.longestPrefix.map((i) => summarise(history, part.paired[i]!)),
+      longestPrefix: outcome.longestPrefix.map((i) => summarise(history, part.pairedOf(i))),
       stateAfterPrefix: outcome.stateAfterPrefix,
-      subHistory: idx.map((i) => summarise(history, part.paired[i]!)),
+      subHistory: idx.map((i) => summarise(history, part.pairedOf(i))),
       minimisationCut: cut,
     };
-    if (outcome.blocked !== undefined) ev.blockedAfterPrefix = summarise(history, part.paired[outcome.blocked]!);
+    if (outcome.blocked !== undefined) ev.blockedAfterPrefix = summarise(history, part.pairedOf(outcome.blocked));
     const failing = blocked ?? outcome.blocked;
-    if (failing !== undefined) ev.failingOp = summarise(history, part.paired[failing]!);
+    if (failing !== undefined) ev.failingOp = summarise(history, part.pairedOf(failing));
     result.evidence = ev;
   }
   // Knossos's reading drops constraints, so it can only turn false into true: compare only where it can differ.
-  if ((opts.model === 'register' || opts.model === 'cas-register') && opts.compareNilReadings !== false && hasNilRead(groups)) {
+  if ((opts.model === 'register' || opts.model === 'cas-register') && opts.compareNilReadings !== false && nilRead) {
     const knossosNil = !(opts.knossosNil ?? false);
     if (knossosNil ? result.valid === false : result.valid === true) {
       const rest = opts.timeLimitMs !== undefined ? Math.max(1, opts.timeLimitMs - (Date.now() - t0)) : undefined;
@@ -306,6 +314,19 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
   }
   result.stats.elapsedMs = Date.now() - t0;
   return result;
+}
+
+/**
+ * Each key's search entries, in sorted key order: the fast split when it can decide, else pairOps and
+ * partitionByKey (which throw the precise error for a malformed history).
+ */
+function splitForSearch(history: readonly Op[], independent: boolean, make: () => Model<unknown>): { opCount: number; parts: Partition[]; nilRead: boolean } {
+  const fast = splitHistory(history, independent, make);
+  if (fast) return { opCount: fast.opCount, parts: fast.keys, nilRead: fast.hasNilRead };
+  const paired = pairOps(history);
+  const groups = partitionByKey(paired, independent);
+  const parts = [...groups.keys()].sort().map((k) => prepare(history, k, groups.get(k)!, make()));
+  return { opCount: paired.length, parts, nilRead: hasNilRead(groups) };
 }
 
 function hasNilRead(groups: ReadonlyMap<string, readonly PairedOp[]>): boolean {

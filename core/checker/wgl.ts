@@ -26,6 +26,35 @@ export interface SearchEntry {
   end: number;
 }
 
+/** `SearchColumns.flags`: the op's outcome is known. */
+export const KNOWN = 1;
+/** `SearchColumns.flags`: the op's outcome is known and `model.isReadOnly` holds for it. */
+export const READ_ONLY = 2;
+
+/** A partition as parallel columns (entry i is ops[i], start[i], end[i]): what the checker builds per key. */
+export interface SearchColumns {
+  ops: readonly SearchOp[];
+  start: ArrayLike<number>;
+  end: ArrayLike<number>;
+  /** KNOWN and READ_ONLY of each op, when the caller has them (saves reading every op before the search). */
+  flags?: ArrayLike<number>;
+}
+
+/** Entries as columns. */
+export function toColumns(entries: readonly SearchEntry[]): SearchColumns {
+  const n = entries.length;
+  const ops = new Array<SearchOp>(n);
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    ops[i] = e.op;
+    start[i] = e.start;
+    end[i] = e.end;
+  }
+  return { ops, start, end };
+}
+
 /** When to give up. Exceeding either yields `valid: 'unknown'`, never a guess. */
 export interface SearchBudget {
   /** Absolute deadline in `Date.now()` milliseconds. */
@@ -60,29 +89,24 @@ export type SearchOutcome =
   | { valid: 'unknown'; reason: 'time-limit' | 'memory-limit' | 'step-limit'; stats: SearchStats };
 
 /**
- * Indexes 0..n-1 sorted by `key` (then `tie`, then index): insertion sort while the input is nearly sorted (as
- * partitions of a history are), a general sort beyond a few moves per element.
+ * Indexes 0..n-1 sorted by `key[i]`, then by index: insertion sort while the input is nearly sorted (as partitions of
+ * a history are), a general sort beyond a few moves per element.
  */
-function sortedIndex(n: number, key: (i: number) => number, tie?: (a: number, b: number) => number): Int32Array {
-  const idx = new Int32Array(n);
+function sortedBy(key: ArrayLike<number>, n: number, idx: Int32Array = new Int32Array(n)): Int32Array {
   for (let i = 0; i < n; i++) idx[i] = i;
-  const before = (a: number, b: number): boolean => {
-    const ka = key(a);
-    const kb = key(b);
-    if (ka !== kb) return ka < kb;
-    const t = tie ? tie(a, b) : 0;
-    return t !== 0 ? t < 0 : a < b;
-  };
   let moves = 0;
   const limit = 16 * n + 64;
   for (let i = 1; i < n; i++) {
     const x = idx[i]!;
+    const kx = key[x]!;
     let j = i - 1;
-    while (j >= 0 && before(x, idx[j]!)) {
-      idx[j + 1] = idx[j]!;
-      j--;
+    for (; j >= 0; j--) {
+      const y = idx[j]!;
+      const ky = key[y]!;
+      if (!(kx < ky || (kx === ky && x < y))) break;
+      idx[j + 1] = y;
       if (++moves > limit) {
-        const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+        const all = Array.from({ length: n }, (_, k) => k).sort((a, b) => (key[a]! < key[b]! ? -1 : key[a]! > key[b]! ? 1 : a - b));
         return Int32Array.from(all);
       }
     }
@@ -91,12 +115,39 @@ function sortedIndex(n: number, key: (i: number) => number, tie?: (a: number, b:
   return idx;
 }
 
-/** Random 32-bit keys (fixed seed) for the Zobrist hash of the linearized set. */
+/** Typed arrays carved one after another from one zeroed buffer (8-byte kinds first, so all stay aligned). */
+class Arena {
+  readonly #buf: ArrayBuffer;
+  #off = 0;
+  constructor(bytes: number) {
+    this.#buf = new ArrayBuffer(bytes);
+  }
+  #take(bytes: number, align: number): number {
+    const at = Math.ceil(this.#off / align) * align;
+    if (at + bytes > this.#buf.byteLength) throw new Error(`search arena too small (${at + bytes} > ${this.#buf.byteLength} bytes)`);
+    this.#off = at + bytes;
+    return at;
+  }
+  f64(n: number): Float64Array<ArrayBuffer> { return new Float64Array(this.#buf, this.#take(8 * n, 8), n); }
+  i32(n: number): Int32Array<ArrayBuffer> { return new Int32Array(this.#buf, this.#take(4 * n, 4), n); }
+  u32(n: number): Uint32Array<ArrayBuffer> { return new Uint32Array(this.#buf, this.#take(4 * n, 4), n); }
+  u8(n: number): Uint8Array<ArrayBuffer> { return new Uint8Array(this.#buf, this.#take(n, 1), n); }
+}
+
+let zobristKeys = new Int32Array(0);
+
+/**
+ * Random 32-bit keys (fixed seed) for the Zobrist hash of the linearized set: the first `n` of one fixed sequence,
+ * kept between searches (a key's table is a prefix of the same sequence whatever its size).
+ */
 function zobrist(n: number): Int32Array {
-  const z = new Int32Array(n);
-  const r = new Random(0x9e3779b9);
-  for (let i = 0; i < n; i++) z[i] = r.int32();
-  return z;
+  if (zobristKeys.length < n) {
+    const z = new Int32Array(Math.max(n, 2 * zobristKeys.length, 1024));
+    const r = new Random(0x9e3779b9);
+    for (let i = 0; i < z.length; i++) z[i] = r.int32();
+    zobristKeys = z;
+  }
+  return zobristKeys;
 }
 
 const ENTRY_OVERHEAD_BYTES = 36;
@@ -115,26 +166,43 @@ export interface ResumableSearch {
   resume(steps: number): SearchOutcome;
 }
 
-/** Prepares a search without running it (see {@link searchLinearization}); `budget.maxSteps` is ignored. */
-export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[], budget: SearchBudget = {}): ResumableSearch {
-  const n = entries.length;
+/**
+ * Prepares a search without running it (see {@link searchLinearization}); `budget.maxSteps` is ignored.
+ * `entries` may be given as columns.
+ */
+export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[] | SearchColumns, budget: SearchBudget = {}): ResumableSearch {
+  const cols = Array.isArray(entries) ? toColumns(entries as readonly SearchEntry[]) : (entries as SearchColumns);
+  const entStart = cols.start;
+  const entEnd = cols.end;
+  const n = cols.ops.length;
+  // Every fixed-size table of the search comes from one buffer: a key of a large history is small, and a thousand
+  // keys' worth of separately allocated typed arrays cost more than their searches.
+  const W = Math.max(1, Math.ceil(n / 32));
+  let cap = 64;
+  while (cap < n && cap < 1024) cap *= 2;
+  const poolWords = Math.max(64, cap * Math.min(W, 4));
+  const smallInit = Math.min(64 + 2 * n, 1 << 20);
+  const arena = new Arena(8 * 2 * n + 4 * (6 * n + 3 * (2 * n + 1) + W + 8 * cap + poolWords + smallInit) + 4 * n + 2 + 16);
   // Ops in invocation order: bit i of the linearized set is ops[i]. Partitions mostly come in that order already.
-  const order = sortedIndex(n, (i) => entries[i]!.start);
+  const order = sortedBy(entStart, n, arena.i32(n));
   const ops: SearchOp[] = new Array<SearchOp>(n);
-  for (let i = 0; i < n; i++) ops[i] = entries[order[i]!]!.op;
-  const known = new Uint8Array(n);
-  const readOnly = new Uint8Array(n);
+  for (let i = 0; i < n; i++) ops[i] = cols.ops[order[i]!]!;
+  const callTime = arena.f64(n);
+  const retTime = arena.f64(n);
+  const known = arena.u8(n);
+  const readOnly = arena.u8(n);
   let nKnown = 0;
+  const flags = cols.flags;
   for (let i = 0; i < n; i++) {
-    const op = ops[i]!;
-    if (op.known && entries[order[i]!]!.end !== Infinity) {
+    const f = flags ? flags[order[i]!]! : ops[i]!.known ? (model.isReadOnly(ops[i]!) ? KNOWN | READ_ONLY : KNOWN) : 0;
+    if (f & KNOWN && entEnd[order[i]!]! !== Infinity) {
       known[i] = 1;
       nKnown++;
     }
-    if (op.known && model.isReadOnly(op)) readOnly[i] = 1;
+    if (f & READ_ONLY) readOnly[i] = 1;
   }
   // Interchangeable unknown ops: twinPrev[i] = the previous unknown op with the same f and argument.
-  const twinPrev = new Int32Array(n).fill(-1);
+  const twinPrev = arena.i32(n).fill(-1);
   if (nKnown < n) {
     const lastTwin = new Map<string, number>();
     for (let i = 0; i < n; i++) {
@@ -148,38 +216,35 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[],
   }
 
   // Event list: calls for every op, returns for known ops; sorted by time, calls before returns at
-  // equal times (ops whose windows touch are concurrent: precedes() is strict), then by op.
-  const evCount = n + nKnown;
-  const evTime = new Float64Array(evCount);
-  const evOp = new Int32Array(evCount);
-  const evCall = new Uint8Array(evCount);
+  // equal times (ops whose windows touch are concurrent: precedes() is strict), then by op. Calls are in that order
+  // already (ops are sorted by start); returns are sorted by end, then the two lists merged.
+  for (let i = 0; i < n; i++) callTime[i] = entStart[order[i]!]!;
+  const retOp = arena.i32(nKnown);
   for (let i = 0, j = 0; i < n; i++) {
-    const e = entries[order[i]!]!;
-    evTime[j] = e.start;
-    evOp[j] = i;
-    evCall[j++] = 1;
-    if (known[i]) {
-      evTime[j] = e.end;
-      evOp[j] = i;
-      evCall[j++] = 0;
-    }
+    if (!known[i]) continue;
+    retOp[j] = i;
+    retTime[j++] = entEnd[order[i]!]!;
   }
-  const evOrder = sortedIndex(evCount, (a) => evTime[a]!, (a, b) => evCall[b]! - evCall[a]! || evOp[a]! - evOp[b]!);
-  const E = evOrder.length;
+  const retOrder = sortedBy(retTime, nKnown, arena.i32(nKnown));
+  const E = n + nKnown;
   // Linked list over entries 1..E; 0 is the head sentinel; -1 ends the list.
-  const next = new Int32Array(E + 1);
-  const prev = new Int32Array(E + 1);
-  const entOp = new Int32Array(E + 1);
-  const entCall = new Uint8Array(E + 1);
-  const callEnt = new Int32Array(n);
-  const retEnt = new Int32Array(n).fill(-1);
-  for (let k = 0; k < E; k++) {
-    const ev = evOrder[k]!;
+  const next = arena.i32(E + 1);
+  const prev = arena.i32(E + 1);
+  const entOp = arena.i32(E + 1);
+  const entCall = arena.u8(E + 1);
+  const callEnt = arena.i32(n);
+  const retEnt = arena.i32(n).fill(-1);
+  for (let k = 0, c = 0, r = 0; k < E; k++) {
     const id = k + 1;
-    entOp[id] = evOp[ev]!;
-    entCall[id] = evCall[ev]!;
-    if (evCall[ev]) callEnt[evOp[ev]!] = id;
-    else retEnt[evOp[ev]!] = id;
+    if (r >= nKnown || (c < n && callTime[c]! <= retTime[retOrder[r]!]!)) {
+      entOp[id] = c;
+      entCall[id] = 1;
+      callEnt[c++] = id;
+    } else {
+      const o = retOp[retOrder[r++]!]!;
+      entOp[id] = o;
+      retEnt[o] = id;
+    }
     prev[id] = k;
     next[k] = id;
   }
@@ -207,8 +272,7 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[],
   };
 
   // Linearized set as a bitset with a Zobrist hash and [lo, hi] word bounds.
-  const W = Math.max(1, Math.ceil(n / 32));
-  const bits = new Uint32Array(W);
+  const bits = arena.u32(W);
   const z = zobrist(n);
   let hash = 0;
   let lo = 0; // first word that is not all ones (W when all are)
@@ -230,13 +294,30 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[],
   const isSet = (i: number): boolean => (bits[i >>> 5]! & (1 << (i & 31))) !== 0;
 
   // State interning: memo entries store a small integer per state.
+  // Small non-negative integer keys (small register values) are looked up in a typed array (-0 with 0, as the Map
+  // does), at most a few entries per op long; a model's dense keys (kv's trie nodes) always are.
+  const smallLimit = model.denseKeys ? 2 ** 31 - 1 : Math.min(1 << 20, 64 + 16 * n);
   const stateIds = new Map<StateKey, number>();
+  let smallIds = arena.i32(Math.min(smallInit, smallLimit)); // key -> id + 1 (0: not seen)
+  let stateCount = 0;
   let estimatedBytes = n * 64 + E * 16;
   const stateId = (s: S): number => {
     const k = model.key(s);
+    if (typeof k === 'number' && k >= 0 && k < smallLimit && (k | 0) === k) {
+      if (k >= smallIds.length) {
+        const grown = new Int32Array(Math.min(smallLimit, Math.max(64, 2 * smallIds.length, k + 1)));
+        grown.set(smallIds);
+        smallIds = grown;
+      }
+      const known = smallIds[k]!;
+      if (known !== 0) return known - 1;
+      smallIds[k] = ++stateCount;
+      estimatedBytes += 48 + 8;
+      return stateCount - 1;
+    }
     let id = stateIds.get(k);
     if (id === undefined) {
-      id = stateIds.size;
+      id = stateCount++;
       stateIds.set(k, id);
       estimatedBytes += 48 + (typeof k === 'string' ? k.length * 2 : 8);
     }
@@ -247,16 +328,14 @@ export function startSearch<S>(model: Model<S>, entries: readonly SearchEntry[],
   // arrays only, because a Map with hashed keys costs more than the rest of the search.
   // Sized to the partition: most keys of a large history are small, and a thousand 1,024-entry tables cost more
   // to allocate than to search.
-  let cap = 64;
-  while (cap < n && cap < 1024) cap *= 2;
-  let slots = new Int32Array(2 * cap).fill(-1);
-  let mNext = new Int32Array(cap);
-  let mKey = new Int32Array(cap);
-  let mState = new Int32Array(cap);
-  let mLo = new Int32Array(cap);
-  let mHi = new Int32Array(cap);
-  let mOff = new Int32Array(cap);
-  let pool = new Uint32Array(Math.max(64, cap * Math.min(W, 4)));
+  let slots = arena.i32(2 * cap).fill(-1);
+  let mNext = arena.i32(cap);
+  let mKey = arena.i32(cap);
+  let mState = arena.i32(cap);
+  let mLo = arena.i32(cap);
+  let mHi = arena.i32(cap);
+  let mOff = arena.i32(cap);
+  let pool = arena.u32(poolWords);
   let poolUsed = 0;
   let memoCount = 0;
   const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {

@@ -24,7 +24,7 @@ export function kvModel(init: unknown = ''): Model<number> {
   const text: string[] = [];
   const roots = new Map<string, number>();
   const argIds = new Map<string, number>();
-  const children = new Map<number | string, number>();
+  const children: Map<number, number>[] = []; // per appended value's id: parent node -> child node
   const root = (s: string): number => {
     let id = roots.get(s);
     if (id === undefined) {
@@ -39,6 +39,7 @@ export function kvModel(init: unknown = ''): Model<number> {
     name: 'kv',
     init: () => root(initial),
     key: (s) => s,
+    denseKeys: true,
     describe: (s) => JSON.stringify(text[s]),
     isReadOnly: (op) => op.f === 'get',
     prepare(op: PairedOp): SearchOp | null {
@@ -55,14 +56,16 @@ export function kvModel(init: unknown = ''): Model<number> {
       const arg = op.arg as string;
       if (op.f === 'put') return root(arg);
       let a = argIds.get(arg);
-      if (a === undefined) argIds.set(arg, (a = argIds.size));
-      // Exact numeric edge key below 2^53 (fewer than 2^33 nodes); beyond 2^20 distinct values, a string key.
-      const edge: number | string = a < 1048576 ? state * 1048576 + a : `${state}:${a}`;
-      let child = children.get(edge);
+      if (a === undefined) {
+        argIds.set(arg, (a = argIds.size));
+        children.push(new Map());
+      }
+      const edges = children[a]!;
+      let child = edges.get(state);
       if (child === undefined) {
         child = text.length;
         text.push(text[state]! + arg);
-        children.set(edge, child);
+        edges.set(state, child);
       }
       return child;
     },

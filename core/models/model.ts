@@ -43,8 +43,15 @@ export interface Model<S> {
   /** Memoisation key of a state. */
   key(state: S): StateKey;
   /**
+   * True when `key` is always a non-negative integer below the number of states this instance has made (kv's trie
+   * nodes): the search then interns states in a typed array instead of a Map.
+   */
+  readonly denseKeys?: boolean;
+  /**
    * Turns a paired operation into a search op, or null when it constrains nothing and can be
-   * dropped (a failed op under Knossos rules, a read with unknown result).
+   * dropped (a failed op under Knossos rules, a read with unknown result). Depends on `op` alone (not on the
+   * instance or earlier calls) and keeps no reference to `op`: the checker prepares every key's ops with one
+   * instance and one reused PairedOp.
    * @throws HistoryFormatError when the op does not fit the model (unknown f, malformed value).
    */
   prepare(op: PairedOp): SearchOp | null;
