@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentMessage, ClockMapping, ControllerMessage } from '../../proto/gen/agent';
 import type { AgentClient } from './agent-client';
+import { endStream } from './end-stream';
 import { AgentUnavailableError } from '../errors';
 import type { Timeline } from '../timeline';
 import { clockBoundViolation } from '../../core/time/clock-bounds';
@@ -34,6 +35,8 @@ export class AgentSession {
   #nextId = 1;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
+  /** Wait before opening a broken stream again: 200 ms, doubling while it keeps breaking, reset by an answer. */
+  #reattachDelayMs = 200;
   mapping: ClockMapping | undefined;
   /** Resyncs that disagreed with the previous mapping by more than the drift bound allows. */
   readonly clockViolations: ClockViolation[] = [];
@@ -49,9 +52,30 @@ export class AgentSession {
 
   /** Opens the stream and completes a first clock sync. @throws AgentUnavailableError */
   async open(): Promise<void> {
+    this.#attach();
+    await this.sync();
+    const hb = setInterval(
+      () => this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } }),
+      Math.max(200, Math.floor(this.leaseMs / 4)),
+    );
+    const resync = setInterval(() => {
+      this.sync().catch((err: unknown) => {
+        if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'clock resync failed');
+      });
+    }, RESYNC_EVERY_MS);
+    this.#timers.push(hb, resync);
+  }
+
+  /**
+   * Opens the session stream and renews the lease on it. A stream that breaks while the session is open (a
+   * keepalive missed on a loaded machine, the agent restarted) is opened again, so that the heartbeats keep the lease
+   * instead of being written into a dead stream until the lease lapses.
+   */
+  #attach(): void {
     const stream = this.client.raw.session();
     this.#stream = stream;
     stream.on('data', (msg: AgentMessage) => {
+      this.#reattachDelayMs = 200;
       if (msg.body.oneofKind !== 'pong') return;
       this.lastHeardAt = Date.now();
       const pending = this.#pending.get(msg.body.pong.id);
@@ -65,21 +89,21 @@ export class AgentSession {
         agentMonoNanos: msg.body.pong.agentMonoNanos,
       });
     });
-    stream.on('error', (err) => {
-      if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'agent session broke');
-    });
+    let broken = false;
+    const reattach = (err?: Error): void => {
+      if (broken || this.#closed || this.#stream !== stream) return;
+      broken = true;
+      const delayMs = this.#reattachDelayMs;
+      this.#reattachDelayMs = Math.min(delayMs * 2, 2000);
+      if (delayMs === 200) this.log.warn({ err, node: this.client.node.name }, 'agent session broke, opening it again');
+      const timer = setTimeout(() => {
+        if (!this.#closed) this.#attach();
+      }, delayMs);
+      timer.unref();
+    };
+    stream.on('error', (err) => reattach(err));
+    stream.on('close', () => reattach());
     this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } });
-    await this.sync();
-    const hb = setInterval(
-      () => this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } }),
-      Math.max(200, Math.floor(this.leaseMs / 4)),
-    );
-    const resync = setInterval(() => {
-      this.sync().catch((err: unknown) => {
-        if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'clock resync failed');
-      });
-    }, RESYNC_EVERY_MS);
-    this.#timers.push(hb, resync);
   }
 
   /** Measures the agent's clock offset and sends the new mapping. @throws AgentUnavailableError on no answer. */
@@ -112,16 +136,21 @@ export class AgentSession {
    * Ends the session. With `release` (the run healed this agent), the agent stops its lease timer at once instead of
    * letting the lease run out, so a lease left running cannot heal faults applied after the run.
    */
-  close(release = false): void {
-    if (release && !this.#closed) this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: 0, release: true } } });
+  async close(release = false): Promise<void> {
+    const releasing = release && !this.#closed;
+    if (releasing) this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: 0, release: true } } });
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     // A ping in flight gets no answer any more: end it now rather than with a warning seconds later.
     for (const p of this.#pending.values()) p.abandon();
     this.#pending.clear();
-    this.#stream?.end();
-    this.#stream?.cancel();
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream === undefined) return;
+    if (releasing) return endStream(stream); // so that the release reaches the agent before the call goes away
+    stream.end();
+    stream.cancel();
   }
 
   #ping(timeoutMs: number): Promise<Sample> {
