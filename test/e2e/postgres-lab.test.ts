@@ -108,10 +108,11 @@ function assertSerializableOrKnownG2(la: CheckVerdict, what: string): void {
     return;
   }
   assert.equal(la.valid, false, `${what}: ${la.summary.join('\n')}`);
-  assert.deepEqual(Object.keys(la.anomalies), ['G2-item'], `${what}: only PostgreSQL's known G2-item may appear: ${JSON.stringify(la.anomalies)}`);
-  const text = la.summary.join('\n');
-  assert.match(text, /1\. T\d+ .*rw-precedes T\d+/, 'the cycle is explained edge by edge');
-  assert.match(text, /2\. T\d+ .*rw-precedes T\d+/, 'with two anti-dependencies');
+  // G2-item, possibly also as the -process / -realtime variants a cycle through process or real-time order makes.
+  const names = Object.keys(la.anomalies);
+  assert.ok(names.includes('G2-item') && names.every((a) => /^G2-item(-process|-realtime)?$/.test(a)), `${what}: only PostgreSQL's known G2-item may appear: ${JSON.stringify(la.anomalies)}`);
+  const rwEdges = la.summary.join('\n').match(/^\s+\d+\. T\d+ .*rw-precedes T\d+/gm) ?? [];
+  assert.ok(rwEdges.length >= 2, `${what}: the cycle is explained edge by edge, with its two anti-dependencies: ${la.summary.join('\n')}`);
 }
 
 test('postgres list-append at serializable: valid, or only the rare G2-item PostgreSQL 15.18 lets through', { timeout: 300_000 }, async (tc) => {
