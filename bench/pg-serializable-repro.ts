@@ -63,10 +63,14 @@ function parseArgs(argv: string[]): Options {
 
 type Mop = [string, string, unknown];
 
+/** Set on Ctrl-C: the clients stop at once, so the server can shut down and its folder go. */
+let stopping = false;
+
 /** One round: the history (faultline's Op shape) with the final read of every key as its last transaction. */
 async function round(port: number, o: Options, seed: number): Promise<{ ops: Op[]; final: Map<string, number[]>; counts: Record<string, number> }> {
   const connect = async (): Promise<pg.Client> => {
     const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+    c.on('error', () => undefined); // the server going away (Ctrl-C) ends the round's queries, not the process
     await c.connect();
     return c;
   };
@@ -96,7 +100,7 @@ async function round(port: number, o: Options, seed: number): Promise<{ ops: Op[
       let proc = i;
       let counter = 0;
       let c = await connect();
-      while (Date.now() < until) {
+      while (Date.now() < until && !stopping) {
         const epoch = Math.floor(now() / 1e9 / PERIOD_S);
         const mops: Mop[] = [];
         for (let j = 1 + Math.floor(rnd() * 4); j > 0; j--) {
@@ -229,6 +233,7 @@ async function main(): Promise<void> {
   if (skip) throw new Error(`Cannot run: ${skip}`);
   const server = await PrivatePgServer.start();
   const cleanup = (): void => {
+    stopping = true;
     void server.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', cleanup);
