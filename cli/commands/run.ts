@@ -29,7 +29,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--nemesis-interval <s>', 'seconds between fault and heal', num, 10)
     .option('--partition-shape <shape>', PARTITION_SHAPES.join(' | '), 'random-halves')
     .option('--partition-target <node>', 'with isolate/bridge/one-way/minority-third: a node name, or "primary" (the primary when the fault starts); default random')
-    .option('--nemesis-target <t>', `whom kill and pause hit: ${NEMESIS_TARGETS.join(' | ')} (default: a rotation of one/minority/majority/all/primaries)`)
+    .option('--nemesis-target <t>', `whom kill, pause and clock faults hit: ${NEMESIS_TARGETS.join(' | ')} (default: a rotation of one/minority/majority/all/primaries; clock faults choose among the nodes that run a DB server)`)
     .option('--clock-strategy <s>', 'clock faults: faketime (DB under libfaketime; not etcd) | system (node clock; dedicated VMs only)', 'faketime')
     .option('--nodes <spec>', '"lab", or NAME=HOST:PORT,... of running agents', 'lab')
     .option('--nodes-file <file>', 'a fleet in YAML: nodes (name, address, agentPort), tls cert paths, nats url and credentials')

@@ -19,7 +19,7 @@ import {
   type NodeReport,
 } from './fault-actions';
 import { verifyHeal, type HealCheck } from './heal-check';
-import { findPrimaries, selectTargets, type TargetKind } from './node-targets';
+import { findPrimaries, minorityCount, selectTargets, serverNodes, type TargetKind } from './node-targets';
 
 export const NEMESIS_KINDS = ['partition', 'kill', 'pause', 'clock', 'loss', 'rate', 'delay'] as const;
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
@@ -31,7 +31,10 @@ export interface NemesisScheduleOptions {
   partitionShape: PartitionShape;
   /** A node to isolate, or `primary`: whichever node is primary when the fault starts. */
   partitionTarget: string | undefined;
-  /** Whom kill and pause hit (`primary`: the primary when the fault starts); undefined: Jepsen's rotation. */
+  /**
+   * Whom kill, pause and clock faults hit (`primary`: the primary when the fault starts); undefined: Jepsen's
+   * rotation. Clock faults choose among the nodes that run a DB server: a client-only node has no clock to shift.
+   */
   nemesisTarget?: 'one' | 'minority' | 'majority' | 'all' | 'primary' | undefined;
   clockStrategy: ClockStrategy;
   /** The agents heal any fault of ours on their own after this long (a dead controller cannot). */
@@ -190,8 +193,9 @@ export class NemesisSchedule {
     return primaries[this.#rng.int(primaries.length)]!;
   }
 
-  #pickTargets(kinds: TargetKind[], primaries: string[] | undefined): { target: TargetKind; nodes: string[] } {
-    const names = this.clients.map((c) => c.node.name);
+  /** A seeded pick of one of `kinds`, then of its nodes among `pool` (default: every node). */
+  #pickTargets(kinds: TargetKind[], primaries: string[] | undefined, pool?: readonly string[]): { target: TargetKind; nodes: string[] } {
+    const names = pool ?? this.clients.map((c) => c.node.name);
     const usable = primaries === undefined ? kinds.filter((k) => k !== 'primaries') : kinds;
     const target = usable[this.#rng.int(usable.length)]!;
     return { target, nodes: selectTargets({ kind: target }, names, () => this.#rng.next(), primaries) };
@@ -240,14 +244,28 @@ export class NemesisSchedule {
         return { ...picked, shape: { delayMs, jitterMs: Math.max(1, Math.round(delayMs / 10)) } };
       }
       case 'clock': {
-        const picked = this.#pickTargets(CLOCK_TARGETS, undefined);
+        // libfaketime shifts the DB server's clock, so the targets are chosen among the nodes that run one (on
+        // postgres and mariadb the other nodes only run clients); the event records that pool as `servers`.
+        const servers = await serverNodes(this.clients);
+        const wanted = this.opts.nemesisTarget;
+        let picked: Record<string, unknown>;
+        if (wanted === 'primary') {
+          const primaries = await findPrimaries(this.clients, this.opts.db);
+          picked = { target: 'primary', nodes: [this.#onePrimary(primaries)], primaries };
+        } else if (wanted !== undefined) {
+          picked = this.#pickTargets([wanted], undefined, servers);
+        } else {
+          // The rotation keeps only the kinds that select a node of the pool (no minority of one server).
+          const kinds = CLOCK_TARGETS.filter((k) => k !== 'minority' || minorityCount(servers.length) > 0);
+          picked = this.#pickTargets(kinds, undefined, servers);
+        }
         // Magnitudes log-uniform from 100 ms to 2 min, either sign: small skews and large jumps both happen.
         const magnitude = () => Math.round(100 * Math.pow(1200, this.#rng.next())) * (this.#rng.next() < 0.5 ? -1 : 1);
         const change: ClockChange =
           this.#rng.next() < 0.5
             ? { action: 'bump', offsetMs: magnitude() }
             : { action: 'strobe', aMs: 0, bMs: magnitude(), periodMs: 10 + this.#rng.int(991) };
-        return { ...picked, change, strategy: this.opts.clockStrategy };
+        return { ...picked, servers, change, strategy: this.opts.clockStrategy };
       }
     }
   }

@@ -90,3 +90,16 @@ export async function findPrimaries(clients: readonly AgentClient[], db: string)
   }
   return answered.filter((a) => a.res!.primary).map((a) => a.node);
 }
+
+/**
+ * The nodes that run a server of the database, in node order: every node except those whose agent reports that
+ * it runs none by design (PostgreSQL's and MariaDB's client-only nodes, `dbProcessState` 'none'). A node that
+ * does not answer counts as a server (it may well run one). All nodes when none would be left.
+ */
+export async function serverNodes(clients: readonly AgentClient[]): Promise<string[]> {
+  const answers = await Promise.all(
+    clients.map(async (c) => ({ node: c.node.name, state: (await c.status().catch(() => undefined))?.faults?.dbProcessState })),
+  );
+  const servers = answers.filter((a) => a.state !== 'none').map((a) => a.node);
+  return servers.length > 0 ? servers : clients.map((c) => c.node.name);
+}

@@ -15,7 +15,7 @@ export const NEMESES = ['none', ...NEMESIS_KINDS] as const;
 export const CLOCK_STRATEGIES = ['faketime', 'system'] as const;
 /** The shapes `--partition-shape` takes: every grudge shape core knows (one list for the whole program). */
 export const PARTITION_SHAPES: readonly PartitionShape[] = ALL_PARTITION_SHAPES;
-/** `--nemesis-target` for kill and pause, and `--partition-target primary`: aimed when the fault starts. */
+/** `--nemesis-target` for kill, pause and clock, and `--partition-target primary`: aimed when the fault starts. */
 export const NEMESIS_TARGETS = ['one', 'minority', 'majority', 'all', 'primary'] as const;
 /** `--isolation`: the SQL isolation levels by their flag names; a database's `isolation` option says which it has. */
 export const ISOLATION_LEVELS = ['read-uncommitted', 'read-committed', 'repeatable-read', 'serializable'] as const;
@@ -80,7 +80,7 @@ export interface RunConfig {
   partitionShape: PartitionShape;
   /** A node name, or `primary` (whichever node is primary when the fault starts); undefined: random. */
   partitionTarget: string | undefined;
-  /** Whom kill and pause faults hit; undefined: Jepsen's rotation of one/minority/majority/all/primaries. */
+  /** Whom kill, pause and clock faults hit; undefined: Jepsen's rotation (clock faults: among the DB server nodes). */
   nemesisTarget: NemesisTarget | undefined;
   /** 'lab' or explicit nodes. */
   nodes: { lab: true; prefix: string } | { lab: false; list: { name: string; agent: string; address: string }[]; access: FleetAccess };

@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +29,7 @@ const latest = (store: string, name: string): string => {
   return join(store, name, runs[runs.length - 1]!);
 };
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+const execFileAsync = promisify(execFile);
 
 function assertNothingLeft(): void {
   for (const n of NODES) {
@@ -86,6 +88,64 @@ test('mariadb list-append at serializable: valid', { timeout: 300_000 }, async (
   assert.equal(r.checks['list-append']!.valid, true, r.checks['list-append']!.summary.join('\n'));
   assert.ok(r.stats.ok > 100, JSON.stringify(r.stats));
   assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+});
+
+interface HistoryOp { process: number | string; type: string; f: string; value: unknown }
+const readJsonl = (path: string): HistoryOp[] => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as HistoryOp);
+
+test('clock faults land on the MariaDB server node, and its NOW() follows the offset', { timeout: 150_000 }, async (tc) => {
+  if (skip) return tc.skip(skip);
+  const store = tempDir(lifo(tc), 'my-clk-');
+  const lab = (JSON.parse((await runCli(['lab', 'status', '--json', '--prefix', PREFIX])).stdout) as { nodes: { name: string; namespace: string; address: string }[] }).nodes;
+  const n1 = lab.find((n) => n.name === 'n1')!;
+  // Ask the server its time while the run goes on (from n1's namespace, over the node's own address).
+  let worst = 0;
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      const before = Date.now();
+      try {
+        const { stdout } = await execFileAsync('ip', ['netns', 'exec', n1.namespace, 'mariadb', '-h', n1.address, '-P', '13306', '-u', 'root', '-N', '-B', '-e', 'SELECT UNIX_TIMESTAMP(NOW(6))'], { timeout: 2000 });
+        const skew = Number(stdout.trim()) * 1000 - (before + Date.now()) / 2;
+        if (Math.abs(skew) > Math.abs(worst)) worst = skew;
+      } catch {
+        // not up yet, or already torn down
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  // Seed 21: the first clock fault is a bump of +1982 ms (seeds with a first fault of about 100 ms show too little).
+  const res = await runCli(
+    ['run', '--nodes', 'lab', '--lab-prefix', PREFIX, '--db', 'mariadb', '--workload', 'rw-register', '--concurrency', '5', '--rate', '50',
+      '--nemesis', 'clock', '--nemesis-interval', '5', '--time-limit', '12', '--recovery-time', '1', '--seed', '21', '--store', store],
+    { timeoutMs: 120_000 },
+  );
+  polling = false;
+  await poll;
+  assertNothingLeft();
+  assert.ok(res.code === 0 || res.code === 1, `the run ran its course: exit ${res.code}\n${res.stdout}\n${res.stderr}`);
+  const history = readJsonl(join(latest(store, 'mariadb-rw-register'), 'history.jsonl'));
+  const starts = history.filter((o) => o.process === 'nemesis' && o.f === 'start-clock' && o.type === 'ok');
+  assert.ok(starts.length >= 1, 'a clock fault was applied');
+  let largest = 0;
+  const serverPids = new Set<number>();
+  for (const o of starts) {
+    const v = o.value as { servers: string[]; nodes: Record<string, { clockOffsetMs: number; dbPid: number }> };
+    if (v.nodes['n1']!.dbPid > 0) serverPids.add(v.nodes['n1']!.dbPid);
+    // n2 and n3 run clients only: the fault is aimed at n1, whatever the rotation picked (one, all).
+    assert.deepEqual(v.servers, ['n1'], JSON.stringify(v));
+    const shifted = Object.entries(v.nodes).filter(([, s]) => s.clockOffsetMs !== 0).map(([n]) => n);
+    assert.deepEqual(shifted, ['n1'], `only the server's clock is shifted: ${JSON.stringify(v.nodes)}`);
+    if (Math.abs(v.nodes['n1']!.clockOffsetMs) > Math.abs(largest)) largest = v.nodes['n1']!.clockOffsetMs;
+  }
+  tc.diagnostic(`largest offset applied on n1: ${largest} ms; MariaDB's NOW() seen at most ${Math.round(worst)} ms off`);
+  assert.ok(Math.abs(largest) >= 300, `the seed gives a clock fault large enough to see (${largest} ms)`);
+  assert.ok(Math.sign(worst) === Math.sign(largest) && Math.abs(worst) >= Math.abs(largest) / 2, `MariaDB's clock did not follow the ${largest} ms offset (saw ${Math.round(worst)} ms)`);
+  assert.ok(history.some((o) => o.process === 'nemesis' && o.f === 'verify-heal' && o.type === 'ok'), 'the heal was verified, offsets back to zero');
+  // libfaketime's shm files are named after the process: none of the server's is left.
+  const pids = [...serverPids];
+  assert.ok(pids.length > 0, 'the events name the server pid');
+  assert.deepEqual(readdirSync('/dev/shm').filter((f) => /faketime/.test(f) && pids.some((p) => f.endsWith(`_${p}`))), [], 'no libfaketime shm file of the server is left');
 });
 
 test('an isolation level the database lacks is one line, exit 254 (postgres has no read-uncommitted)', async () => {

@@ -42,7 +42,8 @@ export class PgConnection {
 
   constructor(
     private readonly host: string,
-    private readonly ctx: ClientContext,
+    private readonly ctx: Pick<ClientContext, 'opTimeoutMs'>,
+    private readonly port = PG_PORT,
   ) {}
 
   async #get(): Promise<pg.Client> {
@@ -50,7 +51,7 @@ export class PgConnection {
     this.#connecting ??= (async () => {
       const c = new pg.Client({
         host: this.host,
-        port: PG_PORT,
+        port: this.port,
         user: 'postgres',
         database: 'postgres',
         application_name: 'faultline-client',
@@ -91,10 +92,11 @@ export class PgConnection {
   }
 
   /**
-   * BEGIN at `isolation`, the body, COMMIT; the outcome as the history must record it. Before COMMIT is sent
-   * nothing can have committed, so every error there is `fail` (a server error rolls back and keeps the
-   * connection; anything else drops it, which aborts the transaction on the server). During COMMIT, a
-   * serialization failure or deadlock is `fail`; anything else (lost connection, timeout, shutdown) is `info`.
+   * BEGIN at `isolation` (on every transaction, so a fresh connection runs at the same level), the body, COMMIT;
+   * the outcome as the history must record it. Before COMMIT is sent nothing can have committed, so every error
+   * there is `fail` (a server error rolls back and keeps the connection; anything else drops it, which aborts the
+   * transaction on the server). During COMMIT, a serialization failure or deadlock is `fail`, and so is a COMMIT
+   * answered ROLLBACK; anything else (lost connection, timeout, shutdown) is `info`.
    */
   async transaction<R>(isolation: string, signal: AbortSignal, body: (q: Query) => Promise<R>): Promise<TxnOutcome<R>> {
     const level = PG_ISOLATION_SQL[isolation];
@@ -114,7 +116,10 @@ export class PgConnection {
       await q(`BEGIN ISOLATION LEVEL ${level}`);
       const value = await body(q);
       committing = true;
-      await q('COMMIT');
+      // PostgreSQL answers COMMIT in a transaction that already failed with the tag ROLLBACK and no error
+      // (a statement error the body swallowed): certainly not committed.
+      const done = await q('COMMIT');
+      if (done.command !== 'COMMIT') return { type: 'fail', error: `COMMIT was answered ${done.command}: the transaction had failed and was rolled back` };
       return { type: 'ok', value };
     } catch (err) {
       const state = err instanceof pg.DatabaseError ? err.code : undefined;
