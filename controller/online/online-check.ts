@@ -90,7 +90,7 @@ export interface OnlineCheckOptions {
 /** Larger than any timestamp uncertainty and clock-sync step seen in the lab (tens of ms), with room to spare. */
 const BASE_SLACK_NANOS = 1e9;
 const ROTATING_KEY = /^e(\d+)k\d+$/;
-const ALERT_OPS = 40;
+const ALERT_OPS = 12;
 const ALERT_DETAILS = 20;
 
 interface Window {
@@ -118,6 +118,8 @@ export class OnlineCheck {
   readonly #next = new Map<string, number>();
   readonly #held = new Map<string, Map<number, EventRecord>>();
   readonly #lastTime = new Map<string, number>();
+  /** Nodes whose workload stopped: their last sequence number then, and the time they were stopped at. */
+  readonly #quiet = new Map<string, { lastSeq: number; atNanos: number }>();
   readonly #pairer = new OpPairer();
   readonly #open = new Map<number, { paired: PairedOp; keys: string[] }>();
   readonly #completedAt = new WeakMap<PairedOp, number>();
@@ -290,10 +292,28 @@ export class OnlineCheck {
     }
   }
 
+  /**
+   * The workload on `node` has stopped (between phases): once its events up to `lastSeq` are in, it publishes
+   * nothing more until a new phase, whose events are stamped after `atNanos`, so it holds the watermark back no
+   * further than that.
+   */
+  quiet(node: string, lastSeq: number, atNanos: number): void {
+    this.#quiet.set(node, { lastSeq, atNanos });
+  }
+
   /** Every event timed before this has arrived (-Infinity until every node was heard from). */
   #watermark(): number {
     let min = Infinity;
-    for (const n of this.#opts.nodes) min = Math.min(min, this.#lastTime.get(n) ?? -Infinity);
+    for (const n of this.#opts.nodes) {
+      let t = this.#lastTime.get(n) ?? -Infinity;
+      const q = this.#quiet.get(n);
+      if (q) {
+        const next = this.#next.get(n) ?? 1;
+        if (next > q.lastSeq + 1) this.#quiet.delete(n); // it published again: a new phase
+        else if (next === q.lastSeq + 1) t = Math.max(t, q.atNanos);
+      }
+      min = Math.min(min, t);
+    }
     return min - BASE_SLACK_NANOS - 2 * this.#maxUncertainty;
   }
 

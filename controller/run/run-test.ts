@@ -21,6 +21,7 @@ import { Timeline } from '../timeline';
 import { describeFault, type RunProgress } from '../progress/run-progress';
 import { checkRunHistory, type RunVerdict } from './run-check';
 import { RunSummaries } from './run-summary';
+import { compareOnline, OnlineCheck, type OnlineSummary } from '../online/online-check';
 import type { RunConfig } from './run-options';
 
 export interface RunOutcome {
@@ -80,6 +81,8 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let nc: NatsConnection | undefined;
   let collector: HistoryCollector | undefined;
   let summaries: RunSummaries | undefined;
+  let online: OnlineCheck | undefined;
+  let onlineSummary: OnlineSummary | undefined;
   let nemesis: NemesisSchedule | undefined;
   let clusterStarted = false;
   /** Agents that answered; cleanup talks only to these (an unreachable one has nothing of ours to undo). */
@@ -124,9 +127,24 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     }
     store = new RunStore(config.storeDir, config.testName, new Date());
     store.writeJson('plan.json', { runId, ...config, nodeSpec: config.nodes, nodes: nodes, natsUrl });
-    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }));
+    online = new OnlineCheck({
+      runId,
+      nodes: nodes.map((n) => n.name),
+      uses: workload.checkers({ keyCount: config.keyCount, keyPeriodNanos: config.keyPeriodMs * 1e6 }),
+      keyPeriodNanos: config.keyPeriodMs * 1e6,
+      windowTimeLimitMs: Math.min(config.checkTimeLimitMs, 30_000),
+      now: () => timeline.now(),
+      runDir: store.dir,
+      nc,
+      log: log.child({ component: 'online' }),
+      onAnomalies: (n) => progress?.setAnomalies(n),
+    });
+    if (online.active) progress?.setAnomalies(0);
+    online.start();
+    const feed = online;
+    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();
-    summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs);
+    summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs, online);
     summaries.start();
     const counts = collector.counts;
     progress?.attach({
@@ -194,7 +212,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     if (workload.finalGenerator && !signal.aborted) {
       // The final phase (e.g. final reads of every key on every node): the main workload stops first, then one
       // process per node runs the workload's final generator to its end.
-      await Promise.all(clients.map((c) => c.stopWorkload(runId)));
+      await Promise.all(clients.map(async (c) => online?.quiet(c.node.name, (await c.stopWorkload(runId)).lastSeq, timeline.now())));
       log.info('final phase');
       await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'final', [FINAL_PROCESS_BASE + i]))));
       await waitForPhaseEnd(clients, config.opTimeoutMs * 25 + 10_000, signal);
@@ -211,6 +229,8 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       if (s.status.state !== 'stopped' && s.status.lastSeq < seen) unprovable.push(s.node);
     }
     const gaps = await collector.waitFor(expected, 30_000);
+    // Every event is in: online checking judges what only the complete history proves (final reads), then stops.
+    if (online.active && gaps.length === 0 && !signal.aborted) onlineSummary = await online.finish();
     summaries.stop();
     for (const node of unprovable) gaps.push({ node, from: expected[node]! + 1, to: Number.MAX_SAFE_INTEGER });
     await collector.stop();
@@ -229,6 +249,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   const verdict = signal.aborted
     ? interruptedVerdict(collected.gaps)
     : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, workload, store, sessions.flatMap((s) => s.clockViolations));
+  if (onlineSummary) verdict.online = { ...onlineSummary, ...compareOnline(onlineSummary, verdict.checks) };
   store.writeJson('results.json', verdict);
   // The report is for people; a failure to draw it must not turn a verdict into an error.
   await writeRunReport(store.dir).catch((err: unknown) => log.error({ err }, 'could not write report.html'));
@@ -244,6 +265,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     // Agents whose heal went through are released from the lease; the others keep it and heal on their own.
     for (const s of sessions) s.close(healed.has(s.client.node.name));
     summaries?.stop(); // a run that failed early still says how far it got
+    await online?.stop().catch((err: unknown) => warn('controller', err));
     await collector?.stop().catch((err: unknown) => warn('controller', err));
     for (const c of clients) c.close();
     await nc?.drain().catch(() => nc?.close());

@@ -21,7 +21,12 @@ export interface AlertOp {
   /** Earliest and latest time it may have taken effect, in ns on the run's timeline (end null: unbounded). */
   start: number;
   end: number | null;
+  /** Set when `value` (a read of a large set) was cut to its first ALERT_VALUE_ELEMENTS elements: the full length. */
+  valueLength?: number;
 }
+
+/** A read's elements shown in an alert, at most (history.jsonl has them all). */
+export const ALERT_VALUE_ELEMENTS = 64;
 
 /** One anomaly an online checker proved: the checker, the anomaly's name (as the final check names it), the ops that show it. */
 export interface OnlineFinding {
@@ -67,10 +72,11 @@ export function alertOp(p: PairedOp): AlertOp {
     f: p.f,
     type: p.type,
     invokeValue: p.invokeValue,
-    value: p.value,
+    value: Array.isArray(p.value) && p.value.length > ALERT_VALUE_ELEMENTS ? p.value.slice(0, ALERT_VALUE_ELEMENTS) : p.value,
     start: p.start,
     end: Number.isFinite(p.end) ? p.end : null,
   };
+  if (Array.isArray(p.value) && p.value.length > ALERT_VALUE_ELEMENTS) a.valueLength = p.value.length;
   if (p.key !== undefined) a.key = p.key;
   if (p.node !== undefined) a.node = p.node;
   return a;
