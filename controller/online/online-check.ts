@@ -447,6 +447,11 @@ export class OnlineCheck {
     return this.summary();
   }
 
+  /** Settles once every window sent so far has been answered (tests; a run just goes on). */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
   /** Stops the timer and the worker (a run that failed or was interrupted). Idempotent. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
