@@ -96,11 +96,10 @@ async function runFault(fault: AdHocFault, opts: CommonOptions): Promise<void> {
     if (!opts.json) {
       process.stdout.write(`holding for ${opts.duration}: the agents heal it then on their own (Ctrl-C or "faultline fault heal" heals now; if this process dies, within ${LEASE_MS / 1000}s)\n`);
     }
-    const ended = await holdFault(clients, applied, durationMs, LEASE_MS, stop.signal);
-    if (ended === 'interrupted') {
+    const ended = await holdFault(clients, applied, durationMs, LEASE_MS, stop.signal, async () => {
       const { problems } = await healAndCheck(clients.filter((c) => applied.nodes.includes(c.node.name)));
       if (problems.length > 0) throw new NodePreconditionError(`Cannot verify the heal: ${problems.join('; ')}`);
-    }
+    });
     if (!opts.json) process.stdout.write(`${ended === 'interrupted' ? 'interrupted: healed' : ended === 'expired' ? 'duration over: healed by the agents' : 'healed elsewhere'}\n`);
   } finally {
     process.off('SIGINT', onSignal);

@@ -141,13 +141,33 @@ export function describeShape(shape: LinkShape): string {
 
 /**
  * Holds the lease on every node while the fault lasts; resolves when `durationMs` has passed, when `signal`
- * aborts (the caller then heals), or when no node reports the fault any more (healed by `faultline fault heal`,
- * or expired on the agents). Returns why it ended.
+ * aborts (then `healOnInterrupt` heals, still under the lease), or when no node reports the fault any more (healed
+ * by `faultline fault heal`, or expired on the agents). Returns why it ended. Once the fault is known to be gone,
+ * the lease is released rather than left to lapse: a lapsing lease heals everything on the agent, including a
+ * detached fault someone applied in the seconds after this one ended.
  */
-export async function holdFault(clients: AgentClient[], applied: AppliedFault, durationMs: number, leaseMs: number, signal: AbortSignal): Promise<'expired' | 'interrupted' | 'healed elsewhere'> {
+export async function holdFault(
+  clients: AgentClient[],
+  applied: AppliedFault,
+  durationMs: number,
+  leaseMs: number,
+  signal: AbortSignal,
+  healOnInterrupt: () => Promise<void>,
+): Promise<'expired' | 'interrupted' | 'healed elsewhere'> {
   const leases = clients.map((c) => new LeaseHolder(c, leaseMs));
   for (const l of leases) l.open();
+  let gone = false;
   try {
+    const ended = await waitForEnd();
+    if (ended === 'interrupted') await healOnInterrupt();
+    gone = true;
+    return ended;
+  } finally {
+    // A heal that threw leaves the lease to lapse: the agents then heal on their own.
+    await Promise.all(leases.map((l) => l.close(gone)));
+  }
+
+  async function waitForEnd(): Promise<'expired' | 'interrupted' | 'healed elsewhere'> {
     const endAt = Date.now() + durationMs;
     while (!signal.aborted) {
       await sleep(Math.min(1000, Math.max(0, endAt - Date.now())), undefined, { signal }).catch(() => undefined);
@@ -161,8 +181,6 @@ export async function holdFault(clients: AgentClient[], applied: AppliedFault, d
       }
     }
     return 'interrupted';
-  } finally {
-    for (const l of leases) l.close();
   }
 }
 

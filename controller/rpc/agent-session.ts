@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { AgentMessage, ClockMapping, ControllerMessage } from '../../proto/gen/agent';
 import type { AgentClient } from './agent-client';
+import { endStream } from './end-stream';
 import { AgentUnavailableError } from '../errors';
 import type { Timeline } from '../timeline';
 import { clockBoundViolation } from '../../core/time/clock-bounds';
@@ -112,16 +113,21 @@ export class AgentSession {
    * Ends the session. With `release` (the run healed this agent), the agent stops its lease timer at once instead of
    * letting the lease run out, so a lease left running cannot heal faults applied after the run.
    */
-  close(release = false): void {
-    if (release && !this.#closed) this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: 0, release: true } } });
+  async close(release = false): Promise<void> {
+    const releasing = release && !this.#closed;
+    if (releasing) this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: 0, release: true } } });
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     // A ping in flight gets no answer any more: end it now rather than with a warning seconds later.
     for (const p of this.#pending.values()) p.abandon();
     this.#pending.clear();
-    this.#stream?.end();
-    this.#stream?.cancel();
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream === undefined) return;
+    if (releasing) return endStream(stream); // so that the release reaches the agent before the call goes away
+    stream.end();
+    stream.cancel();
   }
 
   #ping(timeoutMs: number): Promise<Sample> {

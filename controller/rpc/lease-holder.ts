@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage } from '../../proto/gen/agent';
 import type { AgentClient } from './agent-client';
+import { endStream } from './end-stream';
 
 /**
  * Holds an agent's lease for `faultline fault`: a session stream that only sends heartbeats. Unlike a run's
@@ -28,9 +29,21 @@ export class LeaseHolder {
     this.#timer = setInterval(beat, Math.max(200, Math.floor(this.leaseMs / 4)));
   }
 
-  close(): void {
+  /**
+   * Stops the heartbeats. With `release` (the fault is healed) the agent drops the lease at once instead of letting
+   * it lapse, and the stream is ended gracefully so that the release is delivered before the call goes away.
+   */
+  async close(release = false): Promise<void> {
     clearInterval(this.#timer);
-    this.#stream?.end();
-    this.#stream?.cancel();
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream === undefined) return;
+    if (!release) {
+      stream.end();
+      stream.cancel();
+      return;
+    }
+    stream.write({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: 0, release: true } } });
+    await endStream(stream);
   }
 }

@@ -263,7 +263,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     await Promise.all(reached.map((c) => c.heal().then(() => healed.add(c.node.name), (err: unknown) => warn(c.node.name, err))));
     if (clusterStarted) await collectAndTeardown(reached, config.db, store, warn);
     // Agents whose heal went through are released from the lease; the others keep it and heal on their own.
-    for (const s of sessions) s.close(healed.has(s.client.node.name));
+    await Promise.all(sessions.map((s) => s.close(healed.has(s.client.node.name))));
     summaries?.stop(); // a run that failed early still says how far it got
     await online?.stop().catch((err: unknown) => warn('controller', err));
     await collector?.stop().catch((err: unknown) => warn('controller', err));

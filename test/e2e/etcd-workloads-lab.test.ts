@@ -11,9 +11,9 @@ import { ROOT, runCli, tempDir } from '../support/processes';
  * list-append and register under partitions and kills (short versions of plans/etcd-*.yaml; `npm run accept:etcd`
  * runs them for 3 minutes), register under pauses, the lock under pauses and partitions longer than its lease
  * TTL (two holders, named) and without faults (valid), and faults aimed at the leader. Fixed seeds (in the plans).
- * One lab ("fle") serves the file; it is taken down at the end, also on failure.
+ * One lab ("flw") serves the file; it is taken down at the end, also on failure.
  */
-const PREFIX = 'fle';
+const PREFIX = 'flw';
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 const FINAL_PROCESS_BASE = 1_000_000;
 
@@ -63,7 +63,7 @@ function assertRunLeftNothing(): void {
   }
 }
 
-/** `faultline run plans/<plan>.yaml --lab-prefix fle ...`: its exit code, run folder, history and results. */
+/** `faultline run plans/<plan>.yaml --lab-prefix flw ...`: its exit code, run folder, history and results. */
 async function runPlan(t: { after(fn: () => unknown): void }, plan: string, extra: string[]): Promise<Run> {
   const store = tempDir(t, `store-${plan}-`);
   const res = await runCli(['run', join(ROOT, 'plans', `${plan}.yaml`), '--lab-prefix', PREFIX, '--store', store, ...extra], { timeoutMs: 400_000 });

@@ -145,6 +145,22 @@ test('faultline fault on a 5-node lab: partition, loss, process and clock faults
     assert.ok([...(await reachability(clients)).values()].every(Boolean), 'not every pair reconnects after the heal');
   });
 
+  await t.test('a held fault healed on Ctrl-C releases its lease: a detached fault applied next outlives the lease', async (st) => {
+    const held = await startHeld(lifo(st), ['loss', '--node', 'n4', '--percent', '30']);
+    assert.equal(await held.interrupt(), 0, held.output());
+    const detached = await runCli(['fault', 'loss', '--node', 'n5', '--percent', '40', '--duration', '60s', ...LAB]);
+    assert.equal(detached.code, 0, detached.stderr);
+    st.after(() => runCli(['fault', 'heal', ...LAB]));
+    // The held command's lease was 10 s; had it been left to lapse, the agents would heal everything at its end.
+    await sleep(12_000);
+    assert.deepEqual(
+      (await networkFaultState({ namespace: `${PREFIX}-n5` })).loss.map((l) => l.probability),
+      [0.4, 0.4, 0.4, 0.4],
+      'the detached loss on n5 was healed by a lapsing lease',
+    );
+    assert.equal((await runCli(['fault', 'heal', ...LAB])).code, 0);
+  });
+
   await t.test('partition --shape custom applies a one-way grudge', async (st) => {
     const held = await startHeld(lifo(st), ['partition', '--shape', 'custom', '--grudge', '{"n2":["n3"]}']);
     const r = await reachability(clients);
