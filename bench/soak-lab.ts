@@ -41,6 +41,8 @@ export interface SoakLabFigures {
   rssEndMiB: number | undefined;
   /** End RSS relative to the reference, in percent (positive: grew). */
   rssChangePct: number | undefined;
+  /** Every summary's RSS: [s into the run, MiB]. */
+  rssSeriesMiB: [number, number][];
   lagMedianMs: number | null;
   lagMaxMs: number | null;
   /** The highest lag any periodic summary saw (the final figure covers the whole run too). */
@@ -84,7 +86,7 @@ export async function soakLab(o: SoakLabOptions): Promise<SoakLabFigures> {
   const runDir = /store: (\S+)/.exec(stdout)?.[1];
   const load = loadNote();
   const figures: SoakLabFigures = {
-    exitCode: code, runDir, wallS, ops: 0, completed: 0, achievedOpsPerS: 0, rssReferenceMiB: undefined, rssEndMiB: undefined, rssChangePct: undefined,
+    exitCode: code, runDir, wallS, ops: 0, completed: 0, achievedOpsPerS: 0, rssReferenceMiB: undefined, rssEndMiB: undefined, rssChangePct: undefined, rssSeriesMiB: [],
     lagMedianMs: null, lagMaxMs: null, lagMaxInSummariesMs: null, gaps: -1, verdict: undefined, onlineAlerts: 0, onlineAgrees: undefined, faults: {}, load,
     stderrTail: stderr.trim().split('\n').slice(-5).join('\n'),
   };
@@ -101,6 +103,7 @@ export async function soakLab(o: SoakLabOptions): Promise<SoakLabFigures> {
   const reference = summaries.find((s) => s.elapsedS >= o.referenceS);
   const end = summaries[summaries.length - 1];
   const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+  figures.rssSeriesMiB = summaries.map((s) => [s.elapsedS, mib(s.rssBytes)]);
   figures.verdict = results.valid;
   figures.gaps = results.gaps.length;
   figures.ops = results.stats?.invokes ?? 0;
@@ -129,6 +132,7 @@ export function soakLabLines(o: SoakLabOptions, f: SoakLabFigures): string[] {
     `  run folder: ${f.runDir ?? 'none'} (exit ${f.exitCode}, ${Math.round(f.wallS)} s wall)`,
     `  ops: ${f.ops} invoked, ${f.completed} completed: ${f.achievedOpsPerS} ops/s done`,
     `  controller RSS: ${f.rssReferenceMiB ?? '?'} MiB at ${o.referenceS} s, ${f.rssEndMiB ?? '?'} MiB at the end (${f.rssChangePct === undefined ? '?' : `${f.rssChangePct >= 0 ? '+' : ''}${f.rssChangePct} %`})`,
+    `  RSS by summary (s: MiB): ${f.rssSeriesMiB.map(([t, m]) => `${t}: ${m}`).join(', ')}`,
     `  online checker lag: median ${f.lagMedianMs ?? '?'} ms, max ${f.lagMaxMs ?? '?'} ms; online alerts ${f.onlineAlerts}, ${f.onlineAgrees === undefined ? 'no online summary' : f.onlineAgrees ? 'agree with the final check' : 'DISAGREE with the final check'}`,
     ...(f.runDir ? [] : [`  ${f.stderrTail}`]),
     `soak-lab: ${f.achievedOpsPerS} ops/s, RSS ${f.rssReferenceMiB ?? '?'} -> ${f.rssEndMiB ?? '?'} MiB (${f.rssChangePct ?? '?'} %), lag median ${f.lagMedianMs ?? '?'} ms max ${f.lagMaxMs ?? '?'} ms, gaps ${f.gaps}, ops ${f.ops}, verdict ${String(f.verdict)}`,

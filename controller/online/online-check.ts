@@ -87,11 +87,12 @@ export interface OnlineCheckOptions {
   openGraceNanos?: number;
 }
 
-/** Larger than any timestamp uncertainty and clock-sync step seen in the lab (tens of ms), with room to spare. */
-const BASE_SLACK_NANOS = 1e9;
+/** Added to twice the largest uncertainty seen: an agent holds its times monotone, this is room for what it cannot hold. */
+const BASE_SLACK_NANOS = 0.5e9;
 const ROTATING_KEY = /^e(\d+)k\d+$/;
 const ALERT_OPS = 12;
 const ALERT_DETAILS = 20;
+const REPEAT_ALERT_MS = 10_000;
 
 interface Window {
   checker: string;
@@ -130,6 +131,8 @@ export class OnlineCheck {
   readonly #closed = new Set<string>();
   readonly #summary: OnlineSummary;
   readonly #lag = new LagStats();
+  /** Per (checker, anomaly, key): when it was last published, and the findings since. */
+  readonly #groups = new Map<string, { lastAtMs: number; held: OnlineFinding[]; heldCount: number; latest: OnlineFinding }>();
   #index = 0;
   #maxUncertainty = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -281,6 +284,7 @@ export class OnlineCheck {
       for (const chk of c.byKey.values()) this.#report(chk.advance(watermark));
     }
     if (arrivalOnly) return;
+    this.#flushHeld(false);
     for (const [id, w] of this.#windows) {
       if (w.epoch === undefined) continue;
       const end = (w.epoch + 1) * this.#opts.keyPeriodNanos;
@@ -330,15 +334,41 @@ export class OnlineCheck {
       const g = `${f.checker}\u0000${f.anomaly}\u0000${f.key ?? ''}`;
       groups.set(g, [...(groups.get(g) ?? []), f]);
     }
-    for (const fs of groups.values()) this.#alert(fs);
+    for (const [g, fs] of groups) {
+      const first = fs[0]!;
+      const counts = this.#summary.checkers[first.checker]!.anomalies;
+      counts[first.anomaly] = (counts[first.anomaly] ?? 0) + fs.length;
+      this.#anomalyTotal += fs.length;
+      let st = this.#groups.get(g);
+      if (!st) this.#groups.set(g, (st = { lastAtMs: -Infinity, held: [], heldCount: 0, latest: first }));
+      for (const f of fs) {
+        if (st.held.length < ALERT_DETAILS) st.held.push(f);
+        if ((f.revealedBy.end ?? f.revealedBy.start) >= (st.latest.revealedBy.end ?? st.latest.revealedBy.start)) st.latest = f;
+      }
+      st.heldCount += fs.length;
+    }
+    this.#opts.onAnomalies?.(this.#anomalyTotal);
+    this.#flushHeld(false);
   }
 
-  #alert(fs: OnlineFinding[]): void {
+  /**
+   * Publishes what each (checker, anomaly, key) holds: at once the first time, then at most every REPEAT_ALERT_MS
+   * (a counter that lost increments puts every later read out of bounds: one message per key per 10 s, not per read).
+   */
+  #flushHeld(force: boolean): void {
+    const nowMs = Date.now();
+    for (const st of this.#groups.values()) {
+      if (st.heldCount === 0 || (!force && nowMs - st.lastAtMs < REPEAT_ALERT_MS)) continue;
+      this.#alert(st.held.includes(st.latest) ? st.held : [...st.held.slice(0, ALERT_DETAILS - 1), st.latest], st.heldCount, st.latest);
+      st.held = [];
+      st.heldCount = 0;
+      st.lastAtMs = nowMs;
+    }
+  }
+
+  #alert(fs: OnlineFinding[], count: number, latest: OnlineFinding): void {
     const first = fs[0]!;
-    const counts = this.#summary.checkers[first.checker]!.anomalies;
-    counts[first.anomaly] = (counts[first.anomaly] ?? 0) + fs.length;
-    this.#anomalyTotal += fs.length;
-    const revealed = fs.reduce((a, f) => ((f.revealedBy.end ?? f.revealedBy.start) > (a.end ?? a.start) ? f.revealedBy : a), first.revealedBy);
+    const revealed = latest.revealedBy;
     const foundAtUnixMs = Date.now();
     const alert: OnlineAlert = {
       checker: first.checker,
@@ -347,7 +377,7 @@ export class OnlineCheck {
       time: new Date(foundAtUnixMs).toISOString(),
       runId: this.#opts.runId,
       ...(first.key !== undefined ? { key: first.key } : {}),
-      count: fs.length,
+      count,
       detail: fs.slice(0, ALERT_DETAILS).map((f) => f.detail ?? null),
       revealedBy: revealed,
       revealedAtUnixMs: Math.round(this.#originUnixMs + (revealed.end ?? revealed.start) / 1e6),
@@ -362,7 +392,6 @@ export class OnlineCheck {
       this.#opts.log.warn({ err }, 'cannot append to online.jsonl');
     }
     if (this.#opts.nc && !this.#opts.nc.isClosed()) this.#opts.nc.publish(alertsSubject(this.#opts.runId), line);
-    this.#opts.onAnomalies?.(this.#anomalyTotal);
   }
 
   /** Sends a closed window to the worker; its answer is reported when it comes. */
@@ -443,6 +472,7 @@ export class OnlineCheck {
     }
     this.#finished = true;
     await Promise.race([Promise.all([...this.#inFlight]), new Promise((r) => setTimeout(r, this.#opts.windowTimeLimitMs + 5000).unref())]);
+    this.#flushHeld(true);
     await this.stop();
     return this.summary();
   }
