@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   try {
     const f = await soakLab(o);
     for (const line of soakLabLines(o, f)) console.log(line);
-    const holds = f.gaps === 0 && f.rssChangePct !== undefined && Math.abs(f.rssChangePct) <= 20 && f.lagMaxMs !== null && f.lagMaxMs < 5000;
+    const holds = f.gaps === 0 && f.rssChangePct !== undefined && Math.abs(f.rssChangePct) <= 20 && f.lagMaxMs !== null && f.lagMaxMs < 5000 && (f.behindMaxMs ?? 0) < 5000;
     console.log(holds ? 'soak-lab: RSS within ±20 %, checker lag under 5 s, no gaps' : 'soak-lab: a band does not hold (RSS ±20 %, lag < 5 s, 0 gaps)');
     process.exitCode = holds ? 0 : 1;
   } finally {

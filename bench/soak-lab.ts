@@ -47,6 +47,8 @@ export interface SoakLabFigures {
   lagMaxMs: number | null;
   /** The highest lag any periodic summary saw (the final figure covers the whole run too). */
   lagMaxInSummariesMs: number | null;
+  /** The most the online watermark was ever behind now (a node whose events stopped holds it back). */
+  behindMaxMs: number | null;
   gaps: number;
   verdict: unknown;
   onlineAlerts: number;
@@ -59,7 +61,7 @@ export interface SoakLabFigures {
 interface Summary {
   elapsedS: number;
   rssBytes: number;
-  checkerLagMs: { maxMs: number | null } | null;
+  checkerLagMs: { maxMs: number | null; maxBehindMs?: number } | null;
 }
 
 /** Runs the soak (a child `faultline run`, so that the RSS is the controller's own) and reads its figures. */
@@ -87,7 +89,7 @@ export async function soakLab(o: SoakLabOptions): Promise<SoakLabFigures> {
   const load = loadNote();
   const figures: SoakLabFigures = {
     exitCode: code, runDir, wallS, ops: 0, completed: 0, achievedOpsPerS: 0, rssReferenceMiB: undefined, rssEndMiB: undefined, rssChangePct: undefined, rssSeriesMiB: [],
-    lagMedianMs: null, lagMaxMs: null, lagMaxInSummariesMs: null, gaps: -1, verdict: undefined, onlineAlerts: 0, onlineAgrees: undefined, faults: {}, load,
+    lagMedianMs: null, lagMaxMs: null, lagMaxInSummariesMs: null, behindMaxMs: null, gaps: -1, verdict: undefined, onlineAlerts: 0, onlineAgrees: undefined, faults: {}, load,
     stderrTail: stderr.trim().split('\n').slice(-5).join('\n'),
   };
   if (!runDir || !existsSync(join(runDir, 'results.json'))) return figures;
@@ -95,7 +97,7 @@ export async function soakLab(o: SoakLabOptions): Promise<SoakLabFigures> {
     valid: unknown;
     gaps: unknown[];
     stats?: { invokes: number; ok: number; fail: number; info: number; faults?: Record<string, number> };
-    online?: { alerts: number; agrees: boolean; lagMs: { medianMs: number | null; maxMs: number | null } };
+    online?: { alerts: number; agrees: boolean; lagMs: { medianMs: number | null; maxMs: number | null; maxBehindMs?: number } };
   };
   const summaries = existsSync(join(runDir, 'summaries.jsonl'))
     ? readFileSync(join(runDir, 'summaries.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Summary)
@@ -117,8 +119,13 @@ export async function soakLab(o: SoakLabOptions): Promise<SoakLabFigures> {
   }
   figures.lagMedianMs = results.online?.lagMs.medianMs ?? null;
   figures.lagMaxMs = results.online?.lagMs.maxMs ?? null;
+  figures.behindMaxMs = results.online?.lagMs.maxBehindMs ?? null;
   const inSummaries = summaries.map((s) => s.checkerLagMs?.maxMs ?? null).filter((x): x is number => x !== null);
   figures.lagMaxInSummariesMs = inSummaries.length > 0 ? Math.max(...inSummaries) : null;
+  if (figures.behindMaxMs === null) {
+    const behind = summaries.map((s) => s.checkerLagMs?.maxBehindMs ?? null).filter((x): x is number => x !== null);
+    figures.behindMaxMs = behind.length > 0 ? Math.max(...behind) : null;
+  }
   figures.onlineAlerts = results.online?.alerts ?? 0;
   figures.onlineAgrees = results.online?.agrees;
   return figures;
@@ -133,7 +140,7 @@ export function soakLabLines(o: SoakLabOptions, f: SoakLabFigures): string[] {
     `  ops: ${f.ops} invoked, ${f.completed} completed: ${f.achievedOpsPerS} ops/s done`,
     `  controller RSS: ${f.rssReferenceMiB ?? '?'} MiB at ${o.referenceS} s, ${f.rssEndMiB ?? '?'} MiB at the end (${f.rssChangePct === undefined ? '?' : `${f.rssChangePct >= 0 ? '+' : ''}${f.rssChangePct} %`})`,
     `  RSS by summary (s: MiB): ${f.rssSeriesMiB.map(([t, m]) => `${t}: ${m}`).join(', ')}`,
-    `  online checker lag: median ${f.lagMedianMs ?? '?'} ms, max ${f.lagMaxMs ?? '?'} ms; online alerts ${f.onlineAlerts}, ${f.onlineAgrees === undefined ? 'no online summary' : f.onlineAgrees ? 'agree with the final check' : 'DISAGREE with the final check'}`,
+    `  online checker lag: median ${f.lagMedianMs ?? '?'} ms, max ${f.lagMaxMs ?? '?'} ms; watermark at most ${f.behindMaxMs ?? '?'} ms behind; online alerts ${f.onlineAlerts}, ${f.onlineAgrees === undefined ? 'no online summary' : f.onlineAgrees ? 'agree with the final check' : 'DISAGREE with the final check'}`,
     ...(f.runDir ? [] : [`  ${f.stderrTail}`]),
     `soak-lab: ${f.achievedOpsPerS} ops/s, RSS ${f.rssReferenceMiB ?? '?'} -> ${f.rssEndMiB ?? '?'} MiB (${f.rssChangePct ?? '?'} %), lag median ${f.lagMedianMs ?? '?'} ms max ${f.lagMaxMs ?? '?'} ms, gaps ${f.gaps}, ops ${f.ops}, verdict ${String(f.verdict)}`,
   ];

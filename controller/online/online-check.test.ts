@@ -299,6 +299,18 @@ test('online list-append: closed key epochs are checked by Elle mid-run, and wha
   assert.deepEqual(good.alerts, []);
 });
 
+test('online list-append: a transaction over keys of two epochs turns the windows off, leaving it all to the final check', async () => {
+  const history = txnHistory(10, 'read-committed');
+  const first = history.find((o) => o.type === 'invoke')!;
+  first.value = [...(first.value as unknown[][]), ['r', 'e3k0', null]];
+  const done = history.find((o) => o.index > first.index && o.process === first.process)!;
+  if (done.type === 'ok') done.value = [...(done.value as unknown[][]), ['r', 'e3k0', []]];
+  const { alerts, summary } = await play(history, [{ name: 'list-append' }], 10);
+  assert.deepEqual(alerts, []);
+  assert.deepEqual(summary.finalOnly, ['list-append']);
+  assert.equal(summary.windows.checked, 0);
+});
+
 test('compareOnline names an online anomaly the final check does not report', () => {
   const online: OnlineSummary = {
     checkers: { 'set-full': { mode: 'incremental', anomalies: { lost: 2 } } },

@@ -57,8 +57,12 @@ export interface OnlineSummary {
   /** Checkers of the workload that only the final check runs. */
   finalOnly: string[];
   alerts: number;
-  /** From an op's completion to the checker having judged it (ms): read-judging checkers count reads, windows every op. */
-  lagMs: LagSummary;
+  /**
+   * From an op's completion to the checker having judged it (ms): read-judging checkers count reads, windows every
+   * op. `behindMs` is how far the watermark is behind now (ops completed since wait at least that long: a node whose
+   * events stopped coming holds it back), `maxBehindMs` the most it ever was.
+   */
+  lagMs: LagSummary & { behindMs?: number | null; maxBehindMs?: number };
   windows: { checked: number; open: number; invalid: number; unknown: number; leftToFinal: number };
   /** Set when online checking stopped early (a malformed history): the final check says why. */
   stopped?: string;
@@ -91,6 +95,7 @@ export interface OnlineCheckOptions {
 const BASE_SLACK_NANOS = 0.5e9;
 const ROTATING_KEY = /^e(\d+)k\d+$/;
 const ALERT_OPS = 12;
+const MAX_HELD_EVENTS = 200_000;
 const ALERT_DETAILS = 20;
 const REPEAT_ALERT_MS = 10_000;
 
@@ -134,6 +139,8 @@ export class OnlineCheck {
   /** Per (checker, anomaly, key): when it was last published, and the findings since. */
   readonly #groups = new Map<string, { lastAtMs: number; held: OnlineFinding[]; heldCount: number; latest: OnlineFinding }>();
   #index = 0;
+  #behindMs: number | null = null;
+  #maxBehindMs = 0;
   #maxUncertainty = 0;
   #timer: NodeJS.Timeout | undefined;
   #worker: Worker | undefined;
@@ -185,6 +192,9 @@ export class OnlineCheck {
       let held = this.#held.get(ev.node);
       if (!held) this.#held.set(ev.node, (held = new Map()));
       held.set(ev.seq, ev);
+      // Events that cannot be put in order (a run resumed from events already on disk, which are not fed here)
+      // would be held without bound: online checking gives up, the final check reads the file.
+      if (held.size > MAX_HELD_EVENTS) this.#stop(`more than ${MAX_HELD_EVENTS} events of ${ev.node} wait for event ${next}`);
       return;
     }
     this.#release(ev);
@@ -209,8 +219,7 @@ export class OnlineCheck {
     try {
       paired = this.#pairer.add(op);
     } catch (err) {
-      this.#summary.stopped = `history malformed: ${(err as Error).message}`;
-      this.#opts.log.warn({ err }, 'online checking stopped: the history is malformed');
+      this.#stop(`history malformed: ${(err as Error).message}`);
       return;
     }
     if (paired) {
@@ -230,6 +239,15 @@ export class OnlineCheck {
     if (this.#incremental.some((c) => c.use.name === 'bank')) this.advance(true);
   }
 
+  /** Online checking gives up (it can no longer judge soundly); what it found so far stands, the rest is the final check's. */
+  #stop(reason: string): void {
+    if (this.#summary.stopped !== undefined) return;
+    this.#summary.stopped = reason;
+    this.#held.clear();
+    this.#windows.clear();
+    this.#opts.log.warn({ reason }, 'online checking stopped');
+  }
+
   #checkerFor(c: Incremental, key: string | undefined): OnlineChecker {
     const k = c.perKey ? (key ?? '') : '';
     let chk = c.byKey.get(k);
@@ -240,16 +258,29 @@ export class OnlineCheck {
   /** The windows an invocation belongs to: its key (linearizable), its transaction's key epoch (Elle). */
   #windowKeys(op: Op): string[] {
     const out: string[] = [];
-    for (const use of this.#windowUses) {
+    for (const use of [...this.#windowUses]) {
       if (use.name === 'linearizable') out.push(`linearizable:${op.key ?? ''}`);
       else {
         const epochs = new Set<string>();
         if (Array.isArray(op.value)) for (const m of op.value as unknown[]) if (Array.isArray(m)) epochs.add(String(ROTATING_KEY.exec(String(m[1]))?.[1] ?? 'fixed'));
-        // A transaction over keys of several epochs (or fixed keys) joins a window that only the end closes.
-        out.push(`${use.name}:${epochs.size === 1 ? [...epochs][0]! : 'fixed'}`);
+        // A transaction over keys of several epochs (or fixed keys) would leave the epochs' windows incomplete (a
+        // read of its write would look like one of nothing): windows are then off for this checker.
+        if (epochs.size === 1 && !epochs.has('fixed')) out.push(`${use.name}:${[...epochs][0]!}`);
+        else this.#txnWindowsOff(use.name);
       }
     }
     return out;
+  }
+
+  /** Stops windows for `checker` (its transactions do not keep to one key epoch): the final check judges it all. */
+  #txnWindowsOff(checker: string): void {
+    const i = this.#windowUses.findIndex((u) => u.name === checker);
+    if (i < 0) return;
+    this.#windowUses.splice(i, 1);
+    for (const id of [...this.#windows.keys()]) if (id.startsWith(`${checker}:`)) this.#windows.delete(id);
+    for (const entry of this.#open.values()) entry.keys = entry.keys.filter((k) => !k.startsWith(`${checker}:`));
+    this.#summary.finalOnly.push(checker);
+    this.#opts.log.warn({ checker }, 'a transaction spans key epochs: its checker runs at the end only');
   }
 
   #addToWindow(id: string, op: Op, invoke: boolean, time?: number): void {
@@ -279,6 +310,11 @@ export class OnlineCheck {
    */
   advance(arrivalOnly = false): void {
     const watermark = this.#watermark();
+    if (!arrivalOnly && Number.isFinite(watermark) && !this.#finished) {
+      // How far behind now the judging is: an op that completed just after the watermark waits at least this long.
+      this.#behindMs = Math.max(0, (this.#opts.now() - watermark) / 1e6);
+      this.#maxBehindMs = Math.max(this.#maxBehindMs, this.#behindMs);
+    }
     for (const c of this.#incremental) {
       if (arrivalOnly && c.use.name !== 'bank') continue;
       for (const chk of c.byKey.values()) this.#report(chk.advance(watermark));
@@ -498,7 +534,7 @@ export class OnlineCheck {
     return {
       ...this.#summary,
       checkers: Object.fromEntries(Object.entries(this.#summary.checkers).map(([k, c]) => [k, { mode: c.mode, anomalies: { ...c.anomalies } }])),
-      lagMs: this.#lag.summary(),
+      lagMs: { ...this.#lag.summary(), behindMs: this.#behindMs === null ? null : Math.round(this.#behindMs), maxBehindMs: Math.round(this.#maxBehindMs) },
       windows: { ...this.#summary.windows, open: this.#windows.size },
     };
   }

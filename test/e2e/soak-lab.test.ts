@@ -33,5 +33,6 @@ test('soak on Redis with rotating faults: RSS flat, online checker lag under 5 s
   assert.ok(Object.keys(f.faults).length >= 2, `faults rotated: ${JSON.stringify(f.faults)}`);
   assert.ok(f.rssChangePct !== undefined && Math.abs(f.rssChangePct) <= 20, `controller RSS ${f.rssReferenceMiB} MiB at 50 s, ${f.rssEndMiB} MiB at the end`);
   assert.ok(f.lagMaxMs !== null && f.lagMaxMs < 5000, `online checker lag: max ${f.lagMaxMs} ms`);
+  assert.ok(f.behindMaxMs !== null && f.behindMaxMs < 5000, `the online watermark was at most ${f.behindMaxMs} ms behind`);
   assert.equal(f.onlineAgrees, true, 'online findings agree with the final check');
 });
