@@ -29,7 +29,8 @@ export const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: 'resume',
-    description: "finish a run whose controller died: with --finish, drain what JetStream and the agents' spools hold, tear the cluster down, build the history and check it",
+    description:
+      "continue a run whose controller died: reattach to its agents (taking their leases back), its JetStream consumer and its schedule, and run it to its original end; with --finish, drain what JetStream and the agents' spools hold, tear the cluster down, build the history and check it instead",
     register: (p) => (require('./commands/resume') as typeof import('./commands/resume')).registerResumeCommand(p),
   },
   {

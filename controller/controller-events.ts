@@ -13,12 +13,15 @@ export class ControllerEvents {
   #seq = 0;
   #js: JetStreamClient;
 
+  /** `lastSeq`: the sequence number the run's controller events reached already (a resumed run continues it). */
   constructor(
     nc: NatsConnection,
     private readonly runId: string,
     private readonly timeline: Timeline,
+    lastSeq = 0,
   ) {
     this.#js = nc.jetstream({ timeout: 5000 });
+    this.#seq = lastSeq;
   }
 
   get lastSeq(): number {

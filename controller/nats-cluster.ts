@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +24,14 @@ export interface NatsClusterOptions {
   detached?: boolean;
   /** Extra configuration text added to every member's file (e.g. authorization). */
   extraConfig?: string;
+  /** The user that `waitForJetStream` connects as, when `extraConfig` requires one. */
+  auth?: NatsUserPass;
+}
+
+/** A NATS user and password (the connect options of nats.js). */
+export interface NatsUserPass {
+  user: string;
+  pass: string;
 }
 
 let syncAlways: boolean | undefined;
@@ -69,8 +77,14 @@ export async function planNatsCluster(opts: NatsClusterOptions): Promise<NatsMem
     mkdirSync(join(dir, 'jetstream'), { recursive: true });
     members.push({ name: `nats-${i}`, host: opts.host, port: await freePort(opts.host), clusterPort: await freePort(opts.host), configPath: join(dir, 'nats-server.conf') });
   }
-  for (const m of members) writeFileSync(m.configPath, natsMemberConfig(m, members, opts.extraConfig));
+  for (const m of members) writeMemberConfig(m, members, opts.extraConfig);
   return members;
+}
+
+/** Writes (or rewrites) one member's configuration file, 0600: it may hold the users' passwords. */
+export function writeMemberConfig(m: NatsMember, peers: NatsMember[], extraConfig = ''): void {
+  writeFileSync(m.configPath, natsMemberConfig(m, peers, extraConfig), { mode: 0o600 });
+  chmodSync(m.configPath, 0o600);
 }
 
 /** Starts one member from its configuration file and returns its pid once it accepts clients. */
@@ -105,8 +119,8 @@ export function clusterUrl(members: NatsMember[]): string {
  * seconds to elect a meta leader and learn its peers).
  * @throws Error after `timeoutMs`.
  */
-export async function waitForJetStream(url: string, size: number, timeoutMs: number): Promise<void> {
-  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, timeout: 5000 });
+export async function waitForJetStream(url: string, size: number, timeoutMs: number, auth?: NatsUserPass): Promise<void> {
+  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, timeout: 5000, ...(auth ?? {}) });
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -130,6 +144,6 @@ export async function waitForJetStream(url: string, size: number, timeoutMs: num
 export async function startNatsCluster(opts: NatsClusterOptions): Promise<NatsMember[]> {
   const members = await planNatsCluster(opts);
   for (const m of members) m.pid = await startNatsMember(m, opts.detached === true);
-  await waitForJetStream(clusterUrl(members), members.length, 30_000);
+  await waitForJetStream(clusterUrl(members), members.length, 30_000, opts.auth);
   return members;
 }

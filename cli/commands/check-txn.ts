@@ -1,13 +1,15 @@
 /** `faultline check --model list-append|rw-register`: the transactional (Elle-class) checker. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkTxnHistory, type ElleResult } from '../../core/elle/check-txn-history';
+import { checkTxns, type ElleResult } from '../../core/elle/check-txn-history';
 import { parseConsistencyModel, type ConsistencyModel } from '../../core/elle/consistency-models';
 import type { RwRegisterVersionOptions } from '../../core/elle/rw-register-versions';
+import { TxnHistoryBuilder } from '../../core/elle/txn-history';
 import { elleExplanationText, elleSummaryLines } from '../../core/elle/summary';
 import { DEFAULT_CONSISTENCY } from '../../core/checker/registry';
 import { HistoryFormatError, UsageError, namingFile } from '../../core/errors';
-import { readHistoryFile } from '../../core/history/read-history';
+import type { Op } from '../../core/history/operation';
+import { forEachHistoryOp } from '../../core/history/read-history';
 import { evidenceDirFor } from '../evidence-dir';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { reportIfIncomplete } from '../incomplete-history';
@@ -35,11 +37,19 @@ export async function runTxnCheck(file: string, opts: TxnCheckOptions): Promise<
   let pictures: { file: string; svg: string }[];
   try {
     consistency = parseConsistencyModel(opts.consistency ?? DEFAULT_CONSISTENCY);
-    const { ops } = readHistoryFile(file);
-    const incomplete = reportIfIncomplete(file, ops, opts.json);
+    // The file streams into the transaction history: its events are never all held at once.
+    const builder = new TxnHistoryBuilder(opts.model);
+    const numbered: Pick<Op, 'node' | 'seq'>[] = [];
+    forEachHistoryOp(file, (ops) => {
+      for (const op of ops) {
+        builder.add(op);
+        if (op.node !== undefined && op.seq !== undefined) numbered.push({ node: op.node, seq: op.seq });
+      }
+    });
+    const incomplete = reportIfIncomplete(file, numbered, opts.json);
     if (incomplete !== undefined) return incomplete;
     if (opts.rwRegister && opts.model !== 'rw-register') throw new UsageError(`Cannot check: --wfr-keys, --sequential-keys and --linearizable-keys only apply to rw-register, not ${opts.model}`);
-    ({ result, pictures } = checkTxnHistory(ops, { model: opts.model, consistency, ...(opts.rwRegister ? { rwRegister: opts.rwRegister } : {}) }));
+    ({ result, pictures } = checkTxns(builder.finish(), { model: opts.model, consistency, ...(opts.rwRegister ? { rwRegister: opts.rwRegister } : {}) }));
   } catch (err) {
     if (err instanceof HistoryFormatError || err instanceof RangeError || err instanceof UsageError) {
       const msg = (namingFile(err, file) as Error).message;

@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { caFiles, certPair, CONTROLLER_CERT_NAME, initCa, issueCertificate } from '../certs/cert-authority';
-import { agentNatsUser, CONTROLLER_NATS_USER, passwordFile, writeNatsAuthConfig, type NatsUser } from '../nats-auth';
+import { agentNatsUser, CONTROLLER_NATS_USER, natsAuthorizationBlock, passwordFile, writeNatsAuthConfig, type NatsUser } from '../nats-auth';
 import { certsDirSecurity, type FleetAccess } from '../rpc/credentials';
 import { labDir } from './lab-state';
 
@@ -32,14 +32,19 @@ export async function ensureLabCertificates(prefix: string, nodes: readonly { na
   }
 }
 
-/** The NATS users of the lab (passwords made on first use) and the server config file that requires them. */
-export function ensureLabNatsAuth(prefix: string, nodes: readonly string[]): { configFile: string } {
+/**
+ * The NATS users of the lab (passwords made on first use): the server config file that requires them (the single
+ * server's), the same `authorization` block as text (for each member of a cluster's own file), and the controller's
+ * user (what the lab itself connects as).
+ */
+export function ensureLabNatsAuth(prefix: string, nodes: readonly string[]): { configFile: string; authorization: string; controller: { user: string; pass: string } } {
   const dir = labNatsAuthDir(prefix);
+  const controller = { user: CONTROLLER_NATS_USER, pass: passwordFile(dir, CONTROLLER_NATS_USER).password };
   const users: NatsUser[] = [
-    { user: CONTROLLER_NATS_USER, password: passwordFile(dir, CONTROLLER_NATS_USER).password },
+    { user: controller.user, password: controller.pass },
     ...nodes.map((n) => ({ user: agentNatsUser(n), password: passwordFile(dir, agentNatsUser(n)).password, node: n })),
   ];
-  return { configFile: writeNatsAuthConfig(dir, users) };
+  return { configFile: writeNatsAuthConfig(dir, users), authorization: natsAuthorizationBlock(users), controller };
 }
 
 /** Writes the agent's config file for one lab node; returns its path. */

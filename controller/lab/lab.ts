@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { UsageError } from '../../core/errors';
-import { clusterUrl, planNatsCluster, startNatsMember, waitForJetStream, type NatsMember } from '../nats-cluster';
+import { clusterUrl, planNatsCluster, startNatsMember, waitForJetStream, writeMemberConfig, type NatsMember, type NatsUserPass } from '../nats-cluster';
 import { canConnect, freePort, startNatsServer } from '../nats-server';
 import { ensureLabCertificates, ensureLabNatsAuth, writeLabAgentConfig } from './lab-access';
 import { isOurProcess, terminate } from './lab-process';
@@ -57,7 +57,7 @@ export async function labUp(opts: LabUpOptions, log: Logger): Promise<LabState> 
     if (previous && !previous.nats.external && !previous.nats.cluster && isOurProcess(previous.nats.pid, ['nats-server'])) {
       throw new UsageError(`Cannot bring the lab up with --nats-cluster ${size}: lab "${prefix}" runs a single NATS server; "faultline lab down --prefix ${prefix}" first`);
     }
-    nats = await labNatsCluster(size, net.hostAddress, join(dir, 'nats'), previous, log);
+    nats = await labNatsCluster(size, net.hostAddress, join(dir, 'nats'), previous, { extraConfig: natsAuth.authorization, auth: natsAuth.controller }, log);
   } else if (previous && !previous.nats.external && isOurProcess(previous.nats.pid, ['nats-server'])) {
     nats = previous.nats;
   } else {
@@ -167,17 +167,26 @@ function memberAlive(m: NatsMember): boolean {
 
 /**
  * The lab's JetStream cluster: the previous one with any stopped member started again (same name, ports and data),
- * or a new one of `size` servers on the host's bridge address.
+ * or a new one of `size` servers on the host's bridge address. Every member requires the lab's NATS users, as the
+ * single server does: each agent may publish only its own subject.
  */
-async function labNatsCluster(size: number, host: string, dir: string, previous: LabState | undefined, log: Logger): Promise<LabState['nats']> {
+async function labNatsCluster(
+  size: number,
+  host: string,
+  dir: string,
+  previous: LabState | undefined,
+  access: { extraConfig: string; auth: NatsUserPass },
+  log: Logger,
+): Promise<LabState['nats']> {
   const old = previous && !previous.nats.external ? previous.nats.cluster : undefined;
-  const members = old && old.length === size ? old : await planNatsCluster({ host, size, dir });
+  const members = old && old.length === size ? old : await planNatsCluster({ host, size, dir, extraConfig: access.extraConfig });
   for (const m of members) {
     if (memberAlive(m)) continue;
+    writeMemberConfig(m, members, access.extraConfig); // the users of today's lab (a member planned before had none)
     m.pid = await startNatsMember(m, true);
     log.info({ name: m.name, url: `nats://${m.host}:${m.port}`, pid: m.pid }, 'nats cluster member started');
   }
   const url = clusterUrl(members);
-  await waitForJetStream(url, size, 30_000);
+  await waitForJetStream(url, size, 30_000, access.auth);
   return { url, external: false, cluster: members };
 }

@@ -39,6 +39,16 @@ export interface NemesisScheduleOptions {
   lossProbability: number;
 }
 
+/** Where the schedule stands: enough for a resumed controller to continue it exactly (run-state.json). */
+export interface NemesisSnapshot {
+  rngState: number;
+  round: NemesisKind[];
+  /** Faults started so far (fault ids are `<kind>-<n>`). */
+  n: number;
+  /** The fault in force, and its id on the agents. */
+  active?: { kind: NemesisKind; id: string };
+}
+
 /** Jepsen's db-nemesis targets; `primaries` only where the DB names one (etcd does). */
 const PROCESS_TARGETS: TargetKind[] = ['one', 'minority', 'majority', 'all', 'primaries'];
 const CLOCK_TARGETS: TargetKind[] = ['one', 'minority', 'all'];
@@ -47,6 +57,7 @@ export class NemesisSchedule {
   #rng: Random;
   #round: NemesisKind[] = [];
   #active: NemesisKind | undefined;
+  #activeId = '';
   #n = 0;
 
   constructor(
@@ -61,6 +72,35 @@ export class NemesisSchedule {
 
   get active(): NemesisKind | undefined {
     return this.#active;
+  }
+
+  snapshot(): NemesisSnapshot {
+    return { rngState: this.#rng.state, round: [...this.#round], n: this.#n, ...(this.#active !== undefined ? { active: { kind: this.#active, id: this.#activeId } } : {}) };
+  }
+
+  /** Continues from a snapshot taken by another controller of the same run. */
+  restore(s: NemesisSnapshot): void {
+    this.#rng = Random.fromState(s.rngState);
+    this.#round = [...s.round];
+    this.#n = s.n;
+    this.#active = s.active?.kind;
+    this.#activeId = s.active?.id ?? '';
+  }
+
+  /**
+   * Passes over the fault a dead controller was starting when it died (the snapshot predates it): its kind leaves
+   * the round and its number is used, so the faults after it keep their kinds and no fault id is given twice.
+   */
+  skipInterrupted(): void {
+    if (this.#round.length === 0) this.#round = this.#shuffled(this.opts.kinds);
+    this.#round.shift();
+    this.#n++;
+  }
+
+  /** The fault in force is gone (the agents healed it on their own): `stop()` then has nothing to undo. */
+  forgetActive(): void {
+    this.#active = undefined;
+    this.#activeId = '';
   }
 
   /** Applies the next fault of the rotation. A fault that cannot be applied is healed and recorded as `info`. */
@@ -81,6 +121,7 @@ export class NemesisSchedule {
     }
     await this.events.nemesis('invoke', f, value);
     this.#active = kind;
+    this.#activeId = id;
     try {
       const reports = await this.#apply(kind, id, value);
       const done = { ...value, nodes: summarize(reports) };

@@ -51,9 +51,10 @@ export class RunProgress extends EventEmitter {
     return this.#phase;
   }
 
-  setPhase(phase: RunPhase): void {
+  /** `sinceMs`: when the main phase began (Date.now() terms), for a resumed run that began under another controller. */
+  setPhase(phase: RunPhase, sinceMs?: number): void {
     if (phase === this.#phase) return;
-    if (phase === 'running') this.#mainStartedAt = Date.now();
+    if (phase === 'running') this.#mainStartedAt = sinceMs ?? Date.now();
     else if (this.#phase === 'running') this.#mainEndedAt = Date.now();
     this.#phase = phase;
     this.emit('phase', phase);

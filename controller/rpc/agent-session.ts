@@ -35,6 +35,8 @@ export class AgentSession {
   #nextId = 1;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
+  /** Wait before opening a broken stream again: 200 ms, doubling while it keeps breaking, reset by an answer. */
+  #reattachDelayMs = 200;
   mapping: ClockMapping | undefined;
   /** Resyncs that disagreed with the previous mapping by more than the drift bound allows. */
   readonly clockViolations: ClockViolation[] = [];
@@ -50,9 +52,30 @@ export class AgentSession {
 
   /** Opens the stream and completes a first clock sync. @throws AgentUnavailableError */
   async open(): Promise<void> {
+    this.#attach();
+    await this.sync();
+    const hb = setInterval(
+      () => this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } }),
+      Math.max(200, Math.floor(this.leaseMs / 4)),
+    );
+    const resync = setInterval(() => {
+      this.sync().catch((err: unknown) => {
+        if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'clock resync failed');
+      });
+    }, RESYNC_EVERY_MS);
+    this.#timers.push(hb, resync);
+  }
+
+  /**
+   * Opens the session stream and renews the lease on it. A stream that breaks while the session is open (a
+   * keepalive missed on a loaded machine, the agent restarted) is opened again, so that the heartbeats keep the lease
+   * instead of being written into a dead stream until the lease lapses.
+   */
+  #attach(): void {
     const stream = this.client.raw.session();
     this.#stream = stream;
     stream.on('data', (msg: AgentMessage) => {
+      this.#reattachDelayMs = 200;
       if (msg.body.oneofKind !== 'pong') return;
       this.lastHeardAt = Date.now();
       const pending = this.#pending.get(msg.body.pong.id);
@@ -66,21 +89,21 @@ export class AgentSession {
         agentMonoNanos: msg.body.pong.agentMonoNanos,
       });
     });
-    stream.on('error', (err) => {
-      if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'agent session broke');
-    });
+    let broken = false;
+    const reattach = (err?: Error): void => {
+      if (broken || this.#closed || this.#stream !== stream) return;
+      broken = true;
+      const delayMs = this.#reattachDelayMs;
+      this.#reattachDelayMs = Math.min(delayMs * 2, 2000);
+      if (delayMs === 200) this.log.warn({ err, node: this.client.node.name }, 'agent session broke, opening it again');
+      const timer = setTimeout(() => {
+        if (!this.#closed) this.#attach();
+      }, delayMs);
+      timer.unref();
+    };
+    stream.on('error', (err) => reattach(err));
+    stream.on('close', () => reattach());
     this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } });
-    await this.sync();
-    const hb = setInterval(
-      () => this.#send({ body: { oneofKind: 'heartbeat', heartbeat: { leaseMs: this.leaseMs, release: false } } }),
-      Math.max(200, Math.floor(this.leaseMs / 4)),
-    );
-    const resync = setInterval(() => {
-      this.sync().catch((err: unknown) => {
-        if (!this.#closed) this.log.warn({ err, node: this.client.node.name }, 'clock resync failed');
-      });
-    }, RESYNC_EVERY_MS);
-    this.#timers.push(hb, resync);
   }
 
   /** Measures the agent's clock offset and sends the new mapping. @throws AgentUnavailableError on no answer. */

@@ -23,6 +23,7 @@ import { RunStore } from '../store';
 import type { StoredPlan } from './plan-file';
 import { checkRunHistory, type RunVerdict } from './run-check';
 import type { RunConfig } from './run-options';
+import { controllerAlive, readRunState, RUN_STATE_FILE, type RunState } from './run-state';
 
 export interface FinishOptions {
   /** Use this NATS URL (or cluster list) instead of the one in plan.json. */
@@ -44,19 +45,31 @@ interface FinishPlan extends StoredPlan {
   natsUrl: string;
 }
 
-/** Reads and checks the run folder's plan.json. @throws UsageError */
-export function readFinishPlan(runDir: string): FinishPlan {
+/**
+ * Reads and checks the run folder's plan.json: a run folder, not finished, whose controller (named in run-state.json,
+ * when there is one) no longer runs. `verb` names the command in the messages. @throws UsageError
+ */
+export function readFinishPlan(runDir: string, verb: 'finish' | 'resume' = 'finish'): FinishPlan {
   const path = join(runDir, 'plan.json');
-  if (!existsSync(path)) throw new UsageError(`Cannot finish "${runDir}": it has no plan.json (is it a run folder?)`);
-  if (existsSync(join(runDir, 'results.json'))) throw new UsageError(`Cannot finish "${runDir}": the run is finished already (results.json exists)`);
+  if (!existsSync(path)) throw new UsageError(`Cannot ${verb} "${runDir}": it has no plan.json (is it a run folder?)`);
+  if (existsSync(join(runDir, 'results.json'))) throw new UsageError(`Cannot ${verb} "${runDir}": the run is finished already (results.json exists)`);
   let p: FinishPlan;
   try {
     p = JSON.parse(readFileSync(path, 'utf8')) as FinishPlan;
   } catch (err) {
-    throw new UsageError(`Cannot finish "${runDir}": plan.json is not JSON: ${(err as Error).message}`);
+    throw new UsageError(`Cannot ${verb} "${runDir}": plan.json is not JSON: ${(err as Error).message}`);
   }
   if (typeof p.runId !== 'string' || !Array.isArray(p.nodes) || typeof p.natsUrl !== 'string' || typeof p.workload !== 'string' || typeof p.db !== 'string') {
-    throw new UsageError(`Cannot finish "${runDir}": plan.json lacks runId, nodes, natsUrl, db or workload`);
+    throw new UsageError(`Cannot ${verb} "${runDir}": plan.json lacks runId, nodes, natsUrl, db or workload`);
+  }
+  let state: RunState | undefined;
+  try {
+    state = readRunState(join(runDir, RUN_STATE_FILE));
+  } catch {
+    state = undefined; // an unreadable run-state.json says nothing about a live controller; resume reports it
+  }
+  if (state?.controller && controllerAlive(state.controller)) {
+    throw new UsageError(`Cannot ${verb} "${runDir}": its controller (pid ${state.controller.pid}) is still running`);
   }
   return p;
 }

@@ -18,8 +18,11 @@ import { findWorkload } from '../../core/workloads';
 import { writeRunReport } from '../report/write-report';
 import { RunStore } from '../store';
 import { Timeline } from '../timeline';
-import { describeFault, type RunProgress } from '../progress/run-progress';
+import type { RunProgress } from '../progress/run-progress';
+import { runConsumerName } from '../event-stream';
 import { checkRunHistory, type RunVerdict } from './run-check';
+import { runMainPhase } from './main-phase';
+import { currentController, RUN_STATE_FILE, RunStateWriter } from './run-state';
 import { RunSummaries } from './run-summary';
 import { compareOnline, OnlineCheck, type OnlineSummary } from '../online/online-check';
 import type { RunConfig } from './run-options';
@@ -39,7 +42,7 @@ const LEASE_MS = 10_000;
 export const FINAL_PROCESS_BASE = 1_000_000;
 
 /** Waits until every node's phase has run to its end (or `timeoutMs`, or an abort: then the stop cuts it short). */
-async function waitForPhaseEnd(clients: AgentClient[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+export async function waitForPhaseEnd(clients: AgentClient[], timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(clients);
   while (pending.size > 0 && Date.now() < deadline && !signal.aborted) {
@@ -84,6 +87,8 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let online: OnlineCheck | undefined;
   let onlineSummary: OnlineSummary | undefined;
   let nemesis: NemesisSchedule | undefined;
+  /** run-state.json: what `faultline resume` needs to take the run over should this controller die. */
+  let runState: RunStateWriter | undefined;
   let clusterStarted = false;
   /** Agents that answered; cleanup talks only to these (an unreachable one has nothing of ours to undo). */
   const reached: AgentClient[] = [];
@@ -144,6 +149,15 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     const feed = online;
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();
+    runState = new RunStateWriter(store.path(RUN_STATE_FILE), {
+      runId,
+      controller: currentController(),
+      previousControllers: [],
+      timelineOriginMonoNanos: timeline.originMonoNanos,
+      consumer: runConsumerName(runId),
+      leaseMs: LEASE_MS,
+      phase: 'setting up',
+    });
     summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs, online);
     summaries.start();
     const counts = collector.counts;
@@ -172,9 +186,9 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       dbOptions: config.dbOptions,
       phase,
     });
-    await Promise.all(
-      clients.map((c, i) => c.startWorkload(workloadStart(i, 'main', [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i)))),
-    );
+    const mainProcesses = clients.map((_, i) => [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i));
+    await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'main', mainProcesses[i]!))));
+    runState.update({ workload: { phase: 'main', epoch: 0, processes: Object.fromEntries(clients.map((c, i) => [c.node.name, mainProcesses[i]!])) } });
 
     if (config.nemesis.length > 0) {
       nemesis = new NemesisSchedule(
@@ -195,15 +209,24 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       );
     }
     progress?.setPhase('running');
-    await mainPhase(config, nemesis, log, signal, progress);
+    const mainStart = timeline.now();
+    const schedule = { startNanos: mainStart, endNanos: mainStart + config.timeLimitMs * 1e6, intervalMs: config.nemesisIntervalMs, nextStep: 0, faulted: false };
+    runState.update({ phase: 'running', main: schedule, ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) });
+    const state = runState;
+    await runMainPhase(schedule, timeline, nemesis, log, signal, progress, {
+      beforeStep: (step, action) => state.update({ nemesisInFlight: { action, step } }),
+      afterStep: (main) => state.update({ main, ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) }, ['nemesisInFlight']),
+    });
     // Final phase: heal everything and verify it took before recovery and final reads.
     progress?.setPhase('healing');
+    runState.update({ phase: 'healing', nemesisInFlight: { action: 'heal', step: -1 } });
     if (nemesis) {
       const check = await nemesis.healAndVerify(30_000, signal);
       if (!check.healed) log.error({ problems: check.problems }, 'heal not verified');
     }
     progress?.setFaults([]);
     progress?.setPhase('recovering');
+    runState.update({ phase: 'recovering', ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) }, ['nemesisInFlight']);
     if (!signal.aborted && config.recoveryMs > 0) {
       log.info({ ms: config.recoveryMs }, 'healed; letting the cluster recover');
       await sleep(config.recoveryMs, undefined, { signal }).catch(() => undefined);
@@ -214,10 +237,12 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       // process per node runs the workload's final generator to its end.
       await Promise.all(clients.map(async (c) => online?.quiet(c.node.name, (await c.stopWorkload(runId)).lastSeq, timeline.now())));
       log.info('final phase');
+      runState.update({ phase: 'final', workload: { phase: 'final', epoch: 0, processes: Object.fromEntries(clients.map((c, i) => [c.node.name, [FINAL_PROCESS_BASE + i]])) } });
       await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'final', [FINAL_PROCESS_BASE + i]))));
       await waitForPhaseEnd(clients, config.opTimeoutMs * 25 + 10_000, signal);
     }
     progress?.setPhase('collecting');
+    runState.update({ phase: 'collecting' });
     const stopped = await Promise.all(clients.map(async (c) => ({ node: c.node.name, status: await c.stopWorkload(runId) })));
     const expected: Record<string, number> = { [CONTROLLER_NODE]: events.lastSeq };
     const unprovable: string[] = [];
@@ -251,6 +276,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, workload, store, sessions.flatMap((s) => s.clockViolations));
   if (onlineSummary) verdict.online = { ...onlineSummary, ...compareOnline(onlineSummary, verdict.checks) };
   store.writeJson('results.json', verdict);
+  runState?.update({ phase: 'done' });
   // The report is for people; a failure to draw it must not turn a verdict into an error.
   await writeRunReport(store.dir).catch((err: unknown) => log.error({ err }, 'could not write report.html'));
   progress?.setPhase('done');
@@ -272,35 +298,6 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   }
 }
 
-/**
- * Alternates fault and heal every interval until the time limit or an abort. A remainder shorter than an interval
- * is slept through without a new fault, so timer jitter can never add a fault at the very end.
- */
-async function mainPhase(config: RunConfig, nemesis: NemesisSchedule | undefined, log: Logger, signal: AbortSignal, progress?: RunProgress): Promise<void> {
-  const endAt = Date.now() + config.timeLimitMs;
-  let faulted = false;
-  while (!signal.aborted) {
-    const left = endAt - Date.now();
-    const lastStretch = left < config.nemesisIntervalMs;
-    try {
-      await sleep(lastStretch ? Math.max(0, left) : config.nemesisIntervalMs, undefined, { signal });
-    } catch {
-      break;
-    }
-    if (lastStretch) break;
-    if (!nemesis) continue;
-    if (faulted) {
-      await nemesis.stop();
-      progress?.setFaults([]);
-    } else {
-      const fault = await nemesis.start();
-      log.info({ fault }, 'nemesis');
-      progress?.setFaults(nemesis.active === undefined ? [] : [describeFault(nemesis.active, fault)]);
-    }
-    faulted = !faulted;
-  }
-}
-
-function interruptedVerdict(gaps: SequenceGap[]): RunVerdict {
+export function interruptedVerdict(gaps: SequenceGap[]): RunVerdict {
   return { valid: 'unknown', reason: 'run interrupted before the time limit; history saved but not checked', gaps, checks: {} };
 }

@@ -9,6 +9,17 @@ export class Random {
     this.#state = seed >>> 0 || 0x9e3779b9;
   }
 
+  /** The generator's whole state: `Random.fromState(r.state)` continues exactly where `r` stands. */
+  get state(): number {
+    return this.#state;
+  }
+
+  static fromState(state: number): Random {
+    const r = new Random(1);
+    r.#state = state >>> 0;
+    return r;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     let z = (this.#state = (this.#state + 0x9e3779b9) >>> 0);

@@ -12,7 +12,7 @@ export interface SequenceGap {
  * or fake one (a lost write makes a later read look impossible), so such a history cannot be judged.
  * Events without `node`/`seq` (Jepsen's, Porcupine's) prove nothing either way and are skipped.
  */
-export function sequenceGaps(history: readonly Op[]): SequenceGap[] {
+export function sequenceGaps(history: readonly Pick<Op, 'node' | 'seq'>[]): SequenceGap[] {
   const seen = new Map<string, Set<number>>();
   for (const op of history) {
     if (op.node === undefined || op.seq === undefined) continue;

@@ -4,7 +4,9 @@
  * The op-map reader is the fast path: it reads the keys it knows straight into an `Op`, without a generic map.
  */
 import { HistoryFormatError } from '../errors';
-import { EdnReader, isDelimiterCode, keyOf, readEdnHistoryForms } from './edn';
+import { EdnReader, NeedMoreInput, isDelimiterCode, keyOf, readEdnHistoryForms } from './edn';
+import { EdnOpScanner } from './edn-scan';
+import { newOp } from './op-shape';
 import type { Op, OpType, ProcessId } from './operation';
 
 const OP_TYPES: ReadonlySet<string> = new Set(['invoke', 'ok', 'fail', 'info']);
@@ -149,7 +151,7 @@ function readOpMap(r: EdnReader, line: number, out: ReadOps): void {
 
 function pushOp(out: ReadOps, line: number, type: unknown, process: unknown, f: unknown, value: unknown, time: unknown, index: unknown, key: unknown, error: unknown, node: unknown): void {
   if (typeof f !== 'string' && typeof f !== 'number') throw new HistoryFormatError('op map has no :f', line);
-  const op: Op = { index: out.ops.length, type: parseType(type, line), process: parseProcess(process, line), f: String(f), value: value ?? null, line };
+  const op = newOp(out.ops.length, parseType(type, line), parseProcess(process, line), String(f), value ?? null, line);
   if (key !== undefined && key !== null) op.key = text(key);
   if (typeof time === 'number' && Number.isFinite(time)) op.time = time;
   if (error !== undefined && error !== null) op.error = text(error);
@@ -167,6 +169,18 @@ function pushOpObject(out: ReadOps, line: number, v: unknown): void {
   pushOp(out, line, own('type'), own('process'), own('f'), own('value'), own('time'), own('index'), own('key'), own('error'), own('node'));
 }
 
+/** Reads one form as an op: an op map the fast way, anything else (a record literal, metadata) the generic way. */
+function readOpForm(r: EdnReader, out: ReadOps): undefined {
+  const line = r.line;
+  if (r.text.charCodeAt(r.pos) !== 123) {
+    pushOpObject(out, line, r.read());
+    return undefined;
+  }
+  r.pos++;
+  readOpMap(r, line, out);
+  return undefined;
+}
+
 /**
  * Reads EDN history text (in chunks) into ops: op maps or `#jepsen.history.Op{...}` records, top-level or in one
  * vector. Keywords become strings, maps objects, sets arrays.
@@ -174,23 +188,84 @@ function pushOpObject(out: ReadOps, line: number, v: unknown): void {
  */
 export function parseEdnOps(chunks: Iterable<string>): ReadOps {
   const out: ReadOps = { ops: [], jepsenIndex: [] };
-  readEdnHistoryForms(
-    chunks,
-    () => undefined,
-    (r) => {
-      const t = r.text;
-      const line = r.line;
-      if (t.charCodeAt(r.pos) !== 123) {
-        // Not the common shape (a record literal, metadata, or no op at all): the generic reader decides.
-        pushOpObject(out, line, r.read());
-        return undefined;
-      }
-      r.pos++;
-      readOpMap(r, line, out);
-      return undefined;
-    },
-  );
+  readEdnHistoryForms(chunks, () => undefined, (r) => readOpForm(r, out));
   return out;
+}
+
+/**
+ * As {@link parseEdnOps}, from the file's bytes (chunks that end after a newline, but the last; each is read before
+ * the next is asked for). Lines holding one op map of the common shape are read by {@link EdnOpScanner} straight
+ * from the bytes; any other line by the full reader, alone when it holds whole forms, else the full reader reads
+ * the rest of the file from it. Either way the ops are exactly those parseEdnOps reads.
+ * @throws HistoryFormatError naming the line.
+ */
+export function parseEdnBytes(chunks: Iterable<Buffer>, fast = true): ReadOps {
+  const out: ReadOps = { ops: [], jepsenIndex: [] };
+  const sc = new EdnOpScanner();
+  const it = chunks[Symbol.iterator]();
+  let line = 1;
+  let started = false;
+  for (;;) {
+    const next = it.next();
+    if (next.done === true) return out;
+    const b = next.value;
+    const end = b.length;
+    let p = 0;
+    while (p < end) {
+      const q = fast ? sc.scan(b, p, end) : -1;
+      if (q >= 0) {
+        if (!sc.blank) {
+          pushOp(out, line, sc.type, sc.process, sc.f, sc.value, sc.time, sc.index, sc.key, sc.error, sc.node);
+          started = true;
+        }
+        line++;
+        p = q;
+        continue;
+      }
+      const nl = b.indexOf(10, p);
+      const stop = nl < 0 ? end : nl + 1;
+      const read = readLineAlone(b.toString('utf8', p, stop), line, out, started);
+      if (read < 0) {
+        readEdnHistoryForms(restOf(b.toString('utf8', p, end), it), () => undefined, (r) => readOpForm(r, out), { line, started });
+        return out;
+      }
+      if (read > 0) started = true;
+      line++;
+      p = stop;
+    }
+  }
+}
+
+/**
+ * Reads one line's forms with the full reader. Returns how many it read, or -1 (having pushed nothing) when the
+ * line does not hold whole forms (a form goes on past it), when it holds an error (the full reader, reading on,
+ * reports it as it would), or when it holds the history's first form (which may open a vector of all of them).
+ */
+function readLineAlone(text: string, line: number, out: ReadOps, started: boolean): number {
+  const before = out.ops.length;
+  const r = new EdnReader(text, false, line);
+  try {
+    while (r.skip()) {
+      if (!started) return -1;
+      readOpForm(r, out);
+    }
+    return out.ops.length - before;
+  } catch (err) {
+    if (!(err instanceof NeedMoreInput) && !(err instanceof HistoryFormatError)) throw err;
+    out.ops.length = before;
+    out.jepsenIndex.length = before;
+    return -1;
+  }
+}
+
+/** `first`, then the remaining chunks of `it` decoded, each as it is asked for. */
+function* restOf(first: string, it: Iterator<Buffer>): Generator<string> {
+  yield first;
+  for (;;) {
+    const n = it.next();
+    if (n.done === true) return;
+    yield n.value.toString('utf8');
+  }
 }
 
 /** A Jepsen `history.txt` line: process, type, f, value and an optional error, separated by tabs. */
@@ -209,7 +284,7 @@ function one(s: string, line: number): unknown {
 function pushFields(out: ReadOps, line: number, proc: string, type: string, f: string, value: string, error?: string): void {
   const fn = one(f, line);
   if (typeof fn !== 'string') throw new HistoryFormatError(`f must be a keyword, got "${f}"`, line);
-  const op: Op = { index: out.ops.length, type: parseType(one(type, line), line), process: parseProcess(one(proc, line), line), f: fn, value: value.trim() === '' ? null : one(value, line), line };
+  const op = newOp(out.ops.length, parseType(one(type, line), line), parseProcess(one(proc, line), line), fn, value.trim() === '' ? null : one(value, line), line);
   if (error !== undefined && error !== '') op.error = error;
   out.ops.push(op);
   out.jepsenIndex.push(undefined);

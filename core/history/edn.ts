@@ -523,20 +523,23 @@ export function parseEdnElements(text: string): { value: unknown; line: number }
  * Streams the forms of an EDN history given as chunks of text (each chunk may end anywhere): either a sequence of
  * top-level forms, or one top-level vector or list whose elements are the forms. Calls `onForm` for each, in order.
  * `readForm`, when given, reads a form in place of the generic reader (the op-map fast path); it must leave the
- * reader after the form and may throw {@link NeedMoreInput} like the reader does.
+ * reader after the form and may throw {@link NeedMoreInput} like the reader does. `from` resumes a history another
+ * reader began: the text starts on line `from.line`, and `from.started` says whether a top-level form came before
+ * (then the history is not one vector).
  * @throws HistoryFormatError naming the line of the first malformed form.
  */
 export function readEdnHistoryForms(
   chunks: Iterable<string>,
   onForm: (value: unknown, line: number) => void,
   readForm?: (r: EdnReader) => unknown,
+  from?: { line: number; started: boolean },
 ): void {
   const it = chunks[Symbol.iterator]();
   let text = '';
-  let line = 1;
+  let line = from?.line ?? 1;
   let done = false;
   let outer: { close: number; line: number } | undefined;
-  let started = false; // whether the first form has been seen
+  let started = from?.started ?? false; // whether the first form has been seen
   let closed = false;
   const pull = (): boolean => {
     const n = it.next();

@@ -1,6 +1,7 @@
 /**
  * Bounded, seeded fuzzing of the history readers: random and mutated input never crashes the reader (only a
- * HistoryFormatError, one line, naming the line, may come out), and chunk boundaries never change what is read.
+ * HistoryFormatError, one line, naming the line, may come out), the byte reader's fast paths answer exactly as the
+ * text reader does, and chunk boundaries never change what is read.
  * FAULTLINE_FUZZ_SEED and FAULTLINE_FUZZ_CASES reproduce or widen a run.
  */
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import assert from 'node:assert/strict';
 import { HistoryFormatError } from '../errors';
 import { Random } from '../generator/random';
 import { parseEdnOps, parseJepsenTxt } from './edn-history';
-import { parseHistoryText } from './read-history';
+import { parseHistoryBytes, parseHistoryText } from './read-history';
 
 const SEED = Number(process.env.FAULTLINE_FUZZ_SEED ?? 20261201);
 const CASES = Number(process.env.FAULTLINE_FUZZ_CASES ?? 4000);
@@ -27,10 +28,19 @@ const ALPHABET = '{}[]()#:;"\\^\'`~@,. \t\n\r0123456789xXrRNMeE+-/_abcfnilokvalu
 
 /** True when the reader ended with an answer or with a well-formed refusal; throws (failing the test) on a crash. */
 function survives(input: string, what: string): boolean {
+  // The byte reader (with its fast paths) must answer exactly as the text reader does.
+  let fast: unknown;
   try {
-    parseHistoryText(input);
+    fast = parseHistoryBytes(Buffer.from(input, 'utf8'));
+  } catch (err) {
+    fast = err instanceof HistoryFormatError ? err.message : err;
+  }
+  try {
+    const r = parseHistoryText(input);
+    assert.deepStrictEqual(fast, r, `${what}: the byte reader differs on ${JSON.stringify(input.slice(0, 300))}`);
     return true;
   } catch (err) {
+    if (err instanceof HistoryFormatError) assert.equal(fast, err.message, `${what}: the byte reader differs on ${JSON.stringify(input.slice(0, 300))}`);
     if (!(err instanceof HistoryFormatError)) {
       assert.fail(`${what}: crashed with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)} on ${JSON.stringify(input.slice(0, 300))}`);
     }

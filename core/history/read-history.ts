@@ -8,7 +8,9 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { HistoryFormatError, namingFile } from '../errors';
-import { ETCD_LINE, TXT_LINE, forEachLine, parseEdnOps, parseEtcdLog, parseJepsenTxt, parseProcess, parseType, type ReadOps } from './edn-history';
+import { ETCD_LINE, TXT_LINE, forEachLine, parseEdnBytes, parseEdnOps, parseEtcdLog, parseJepsenTxt, parseProcess, parseType, type ReadOps } from './edn-history';
+import { JsonlOpScanner } from './jsonl-scan';
+import { newOp } from './op-shape';
 import type { Op } from './operation';
 
 export type HistoryFormat = 'jsonl' | 'edn' | 'jepsen-txt' | 'porcupine-etcd' | 'porcupine-kv';
@@ -16,10 +18,10 @@ export type HistoryFormat = 'jsonl' | 'edn' | 'jepsen-txt' | 'porcupine-etcd' | 
 const CHUNK_BYTES = 4 << 20;
 
 /**
- * The file's text, chunk by chunk. Each chunk ends after a newline byte (always a character boundary in UTF-8),
- * except the last; an all-ASCII chunk is decoded as Latin-1, which is a copy.
+ * The file's bytes, chunk by chunk. Each chunk ends after a newline byte (always a character boundary in UTF-8),
+ * except the last. The chunk is a view of one reused buffer: read it before asking for the next.
  */
-function* fileChunks(fd: number, first: Buffer): Generator<string> {
+function* fileByteChunks(fd: number, first: Buffer): Generator<Buffer> {
   let buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, first.length * 2));
   first.copy(buf, 0);
   let have = first.length;
@@ -32,19 +34,20 @@ function* fileChunks(fd: number, first: Buffer): Generator<string> {
     const n = readSync(fd, buf, have, buf.length - have, null);
     have += n;
     if (n === 0) {
-      if (have > 0) yield decode(buf.subarray(0, have));
+      if (have > 0) yield buf.subarray(0, have);
       return;
     }
     const cut = buf.subarray(0, have).lastIndexOf(10) + 1;
     if (cut === 0) continue;
-    yield decode(buf.subarray(0, cut));
+    yield buf.subarray(0, cut);
     buf.copy(buf, 0, cut, have);
     have -= cut;
   }
 }
 
-function decode(b: Buffer): string {
-  return b.toString(isAscii(b) ? 'latin1' : 'utf8');
+/** The file's text, chunk by chunk (as fileByteChunks cuts it); an all-ASCII chunk is decoded as Latin-1, a copy. */
+function* textChunks(chunks: Iterable<Buffer>): Generator<string> {
+  for (const b of chunks) yield b.toString(isAscii(b) ? 'latin1' : 'utf8');
 }
 
 /**
@@ -52,6 +55,16 @@ function decode(b: Buffer): string {
  * @throws HistoryFormatError(detail, line, file) when the file cannot be read or parsed.
  */
 export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[] } {
+  const { fd, format, first, head } = openHistory(path);
+  try {
+    return { format, ops: parseByteChunks(format, fileByteChunks(fd, first), path, head) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens a history file and reads enough of its start (up to 64 KiB) to detect the format. */
+function openHistory(path: string): { fd: number; format: HistoryFormat; first: Buffer; head: string } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -60,7 +73,6 @@ export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[
     throw new HistoryFormatError(`cannot open file (${code})`, undefined, path, { cause: err });
   }
   try {
-    // Enough of the start to detect the format: up to 64 KiB.
     const head = Buffer.allocUnsafe(1 << 16);
     let n: number;
     try {
@@ -75,7 +87,29 @@ export function readHistoryFile(path: string): { format: HistoryFormat; ops: Op[
     // broken JSON, not as a bad EDN op map.
     const format: HistoryFormat =
       text.trim() === '' && n < head.length && path.endsWith('.log') ? 'porcupine-etcd' : path.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(text);
-    return { format, ops: parseChunks(format, fileChunks(fd, first), path, text) };
+    return { fd, format, first, head: text };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * Reads one history file as readHistoryFile does, giving its ops to `onOps` in order, a batch at a time (the array is
+ * reused: keep the ops, not it). JSON lines are streamed, so the file's ops are never all held at once; other
+ * formats are read whole first (Jepsen EDN is put in :index order). Any read error is thrown after the batches
+ * before it were given.
+ * @throws HistoryFormatError(detail, line, file) as readHistoryFile does.
+ */
+export function forEachHistoryOp(path: string, onOps: (ops: readonly Op[]) => void): { format: HistoryFormat } {
+  const { fd, format, first, head } = openHistory(path);
+  try {
+    if (format !== 'jsonl') {
+      onOps(parseByteChunks(format, fileByteChunks(fd, first), path, head));
+      return { format };
+    }
+    parsing(format, path, head, () => parseJsonlBytes(fileByteChunks(fd, first), true, onOps));
+    return { format };
   } finally {
     closeSync(fd);
   }
@@ -105,28 +139,56 @@ export function detectHistoryFormat(text: string): HistoryFormat {
  */
 export function parseHistoryText(text: string, file?: string): { format: HistoryFormat; ops: Op[] } {
   const format = file !== undefined && file.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(text);
-  return { format, ops: parseChunks(format, [text], file, text.slice(0, 1 << 16)) };
+  return { format, ops: parsing(format, file, text.slice(0, 1 << 16), () => parseChunks(format, [text])) };
+}
+
+/**
+ * As {@link parseHistoryText}, from the file's bytes: JSON lines and EDN op maps of the common shape are read
+ * straight from the bytes (jsonl-scan.ts, edn-scan.ts), every other line as parseHistoryText reads it, so the ops
+ * (and any error) are exactly parseHistoryText's. `fast` false reads every line the slow way (for tests).
+ * @throws HistoryFormatError(detail, line, file)
+ */
+export function parseHistoryBytes(bytes: Buffer, file?: string, fast = true): { format: HistoryFormat; ops: Op[] } {
+  const head = bytes.subarray(0, 1 << 16).toString('utf8');
+  const format = file !== undefined && file.endsWith('.jsonl') ? 'jsonl' : detectHistoryFormat(head);
+  return { format, ops: parseByteChunks(format, [bytes], file, head, fast) };
 }
 
 /** `head`: the start of the file, to say why it was read as `format` when it cannot be. */
-function parseChunks(format: HistoryFormat, chunks: Iterable<string>, file: string | undefined, head: string): Op[] {
-  try {
-    let read: ReadOps;
+function parseByteChunks(format: HistoryFormat, chunks: Iterable<Buffer>, file: string | undefined, head: string, fast = true): Op[] {
+  return parsing(format, file, head, () => {
     switch (format) {
       case 'jsonl':
-        return parseJsonl(chunks);
-      case 'porcupine-etcd':
-        read = parseEtcdLog(chunks);
-        break;
-      case 'jepsen-txt':
-        read = parseJepsenTxt(chunks);
-        break;
+        return parseJsonlBytes(chunks, fast);
       case 'edn':
       case 'porcupine-kv':
-        read = parseEdnOps(chunks);
-        break;
+        return parseEdnBytes(chunks, fast);
+      default:
+        return parseChunks(format, textChunks(chunks));
     }
-    const ops = orderByJepsenIndex(read);
+  });
+}
+
+function parseChunks(format: HistoryFormat, chunks: Iterable<string>): Op[] | ReadOps {
+  switch (format) {
+    case 'jsonl':
+      return parseJsonl(chunks);
+    case 'porcupine-etcd':
+      return parseEtcdLog(chunks);
+    case 'jepsen-txt':
+      return parseJepsenTxt(chunks);
+    case 'edn':
+    case 'porcupine-kv':
+      return parseEdnOps(chunks);
+  }
+}
+
+/** Runs a reader: Jepsen formats put in order, and any format error named with the file and the format. */
+function parsing(format: HistoryFormat, file: string | undefined, head: string, read: () => Op[] | ReadOps): Op[] {
+  try {
+    const r = read();
+    if (Array.isArray(r)) return r;
+    const ops = orderByJepsenIndex(r);
     normaliseTimes(ops);
     return ops;
   } catch (err) {
@@ -198,7 +260,7 @@ function jsonlOp(o: unknown, line: number, index: number): Op {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new HistoryFormatError('expected one JSON object per line', line);
   const r = o as Record<string, unknown>;
   if (typeof r.f !== 'string') throw new HistoryFormatError('field "f" must be a string', line);
-  const op: Op = { index, type: parseType(r.type, line), process: parseProcess(r.process, line), f: r.f, value: r.value ?? null, line };
+  const op = newOp(index, parseType(r.type, line), parseProcess(r.process, line), r.f, r.value ?? null, line);
   if (r.key !== undefined && r.key !== null) op.key = typeof r.key === 'string' ? r.key : JSON.stringify(r.key);
   for (const k of NUMBER_FIELDS) {
     const v = r[k];
@@ -237,17 +299,7 @@ function parseJsonl(chunks: Iterable<string>): Op[] {
       line += lines;
       return;
     }
-    forEachLine([body], (rawLine, l) => {
-      const raw = rawLine.trim();
-      if (raw === '') return;
-      let o: unknown;
-      try {
-        o = JSON.parse(raw);
-      } catch (err) {
-        throw new HistoryFormatError(`invalid JSON (${(err as Error).message})`, line + l);
-      }
-      ops.push(jsonlOp(o, line + l, ops.length));
-    });
+    forEachLine([body], (rawLine, l) => jsonlLine(rawLine, line + l, ops));
     line += lines;
   };
   let carry = '';
@@ -258,14 +310,91 @@ function parseJsonl(chunks: Iterable<string>): Op[] {
     if (cut > 0) block(s.slice(0, cut));
   }
   if (carry.trim() !== '') block(`${carry}\n`);
-  // Times and line numbers are different scales: a history gives every client event a time, or none (nemesis
-  // events are not ordered against operations by any checker).
-  const client = ops.filter((o) => o.process !== 'nemesis');
-  const timed = client.filter((o) => o.time !== undefined).length;
-  if (timed > 0 && timed < client.length) {
-    const untimed = client.find((o) => o.time === undefined)!;
-    throw new HistoryFormatError('some events have a "time" and this one has none: give every event a time, or none', untimed.line);
+  return checkJsonlTimes(ops);
+}
+
+/** One line of JSON lines read the slow way (JSON.parse, then jsonlOp), pushed onto `ops`; blank lines push nothing. */
+function jsonlLine(rawLine: string, line: number, ops: Op[], index = ops.length): void {
+  const raw = rawLine.trim();
+  if (raw === '') return;
+  let o: unknown;
+  try {
+    o = JSON.parse(raw);
+  } catch (err) {
+    throw new HistoryFormatError(`invalid JSON (${(err as Error).message})`, line);
   }
+  ops.push(jsonlOp(o, line, index));
+}
+
+/**
+ * JSON lines from the file's bytes: the common line by JsonlOpScanner, any other by jsonlLine. With `onOps`, the
+ * ops go to it a few hundred at a time (in a reused array) and are not kept; the times check is done all the same.
+ */
+function parseJsonlBytes(chunks: Iterable<Buffer>, fast: boolean, onOps?: (ops: readonly Op[]) => void): Op[] {
+  const ops: Op[] = [];
+  const times = new TimesCheck();
+  const scanner = new JsonlOpScanner();
+  let line = 0;
+  let index = 0;
+  for (const b of chunks) {
+    const end = b.length;
+    let p = 0;
+    while (p < end) {
+      line++;
+      const before = ops.length;
+      const q = fast ? scanner.scan(b, p, end, line, index, ops) : -1;
+      if (q >= 0) {
+        p = q;
+      } else {
+        const nl = b.indexOf(10, p);
+        const stop = nl < 0 ? end : nl;
+        jsonlLine(b.toString('utf8', p, stop), line, ops, index);
+        p = stop + 1;
+      }
+      if (ops.length > before) index++;
+      // Small batches, so that streamed ops die young (before a scavenge has to copy them).
+      if (onOps !== undefined && ops.length >= 256) {
+        for (const op of ops) times.add(op);
+        onOps(ops);
+        ops.length = 0;
+      }
+    }
+    if (onOps !== undefined) {
+      for (const op of ops) times.add(op);
+      onOps(ops);
+      ops.length = 0;
+    }
+  }
+  if (onOps === undefined) for (const op of ops) times.add(op);
+  times.check();
   return ops;
 }
 
+/**
+ * Times and line numbers are different scales: a history gives every client event a time, or none (nemesis
+ * events are not ordered against operations by any checker).
+ */
+class TimesCheck {
+  #timed = false;
+  #untimed: Op | undefined;
+
+  add(o: Op): void {
+    if (o.process === 'nemesis') return;
+    if (o.time !== undefined) this.#timed = true;
+    else this.#untimed ??= o;
+  }
+
+  /** @throws HistoryFormatError naming the first untimed client event when some are timed. */
+  check(): void {
+    if (this.#timed && this.#untimed !== undefined) {
+      throw new HistoryFormatError('some events have a "time" and this one has none: give every event a time, or none', this.#untimed.line);
+    }
+  }
+}
+
+function checkJsonlTimes(ops: Op[]): Op[] {
+  const times = new TimesCheck();
+  for (const o of ops) times.add(o);
+  times.check();
+  return ops;
+}

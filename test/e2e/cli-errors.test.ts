@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lifo } from '../support/cleanup';
+import { currentController } from '../../controller/run/run-state';
 import { freePort, runCli, startAgent, startNats, tempDir } from '../support/processes';
 
 /**
@@ -65,14 +66,29 @@ test('faultline lab up refuses a bad --nats-cluster size, --nats with --nats-clu
   assertOneLineError(await runCli(['lab', 'up', '--prefix', 'flpx', '--nats', 'nats://127.0.0.1:4222,http://x']), /is not a nats:\/\/ URL or a comma-separated list of them$/);
 });
 
-test('faultline resume needs --finish and a run folder, in one line, exit 254', async (tc) => {
+test('faultline resume refuses, in one line with exit 254, what it cannot take over: no run folder, a finished run, no run-state.json, a live controller, another boot, a run still setting up', async (tc) => {
   const t = lifo(tc);
-  assertOneLineError(await runCli(['resume', '/nonexistent-run']), /^faultline: Cannot resume "\/nonexistent-run": continuing a run under a new controller is not built yet; .*--finish/);
+  assertOneLineError(await runCli(['resume', '/nonexistent-run']), /^faultline: Cannot resume "\/nonexistent-run": it has no plan.json/);
   assertOneLineError(await runCli(['resume', '/nonexistent-run', '--finish']), /^faultline: Cannot finish "\/nonexistent-run": it has no plan.json/);
   const done = tempDir(t, 'finished-run-');
   writeFileSync(join(done, 'plan.json'), '{}');
   writeFileSync(join(done, 'results.json'), '{}');
   assertOneLineError(await runCli(['resume', done, '--finish']), /the run is finished already/);
+  assertOneLineError(await runCli(['resume', done]), /^faultline: Cannot resume ".*": the run is finished already/);
+
+  const run = tempDir(t, 'dead-run-');
+  writeFileSync(join(run, 'plan.json'), JSON.stringify({ runId: 'r1', nodes: [], natsUrl: 'nats://127.0.0.1:1', db: 'etcd', workload: 'register' }));
+  assertOneLineError(await runCli(['resume', run]), /^faultline: Cannot resume ".*": it has no run-state.json \(an older faultline made it\); "faultline resume .* --finish" finishes it$/);
+  const state = (controller: object, phase = 'running') =>
+    writeFileSync(join(run, 'run-state.json'), JSON.stringify({ version: 1, runId: 'r1', controller, previousControllers: [], timelineOriginMonoNanos: 0, consumer: 'run-r1', leaseMs: 10_000, phase, updatedAtMs: 0 }));
+  // This test process stands for a controller that still runs.
+  state(currentController());
+  assertOneLineError(await runCli(['resume', run]), new RegExp(`^faultline: Cannot resume ".*": its controller \\(pid ${process.pid}\\) is still running$`));
+  assertOneLineError(await runCli(['resume', run, '--finish']), new RegExp(`^faultline: Cannot finish ".*": its controller \\(pid ${process.pid}\\) is still running$`));
+  state({ ...currentController(), pid: 2 ** 22 + 1, bootId: 'another-boot' });
+  assertOneLineError(await runCli(['resume', run]), /^faultline: Cannot resume ".*": its controller ran on .* in another boot, so its timeline cannot be continued here; .*--finish" finishes it$/);
+  state({ ...currentController(), pid: 2 ** 22 + 1 }, 'setting up');
+  assertOneLineError(await runCli(['resume', run]), /^faultline: Cannot resume ".*": its controller died while setting up the cluster; .*--finish" finishes it$/);
 });
 
 test('faultline run names an unreachable agent in one line, exit 254', { timeout: 60_000 }, async () => {

@@ -6,13 +6,20 @@ import assert from 'node:assert/strict';
 import { connect } from 'nats';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_STREAM } from '../../controller/event-stream';
+import { labDir } from '../../controller/lab/lab-state';
+import { agentNatsUser, CONTROLLER_NATS_USER } from '../../controller/nats-auth';
 import { CLI, runCli, tempDir } from '../support/processes';
 
 /**
  * `lab up --nats-cluster 3` on a real 3-node lab: three nats-servers with clustered JetStream, the event stream
- * replicated 3 times; a real etcd run during which the test kills the server leading the stream with SIGKILL.
+ * replicated 3 times, every member requiring the lab's NATS users as the single server does; a real etcd run during
+ * which the test kills the server leading the stream with SIGKILL.
  */
-const PREFIX = 'flpc';
+const PREFIX = process.env['FAULTLINE_TEST_LAB_PREFIX'] ?? 'flpc';
+
+function natsPassword(user: string): string {
+  return readFileSync(join(labDir(PREFIX), 'nats-auth', `${user}.password`), 'utf8').trim();
+}
 
 interface Status {
   nats: { url: string | null; servers?: { name: string; url: string; pid: number | null }[] };
@@ -50,7 +57,7 @@ test('lab up --nats-cluster 3: killing the stream leader mid-run loses no event,
   });
 
   // Once the workload's events flow, kill the server that leads the stream.
-  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 200, user: CONTROLLER_NATS_USER, pass: natsPassword(CONTROLLER_NATS_USER) });
   t.after(() => nc.close());
   const jsm = await nc.jetstreamManager();
   let leader: string | undefined;
@@ -86,4 +93,20 @@ test('lab up --nats-cluster 3: killing the stream leader mid-run loses no event,
   const after = await status();
   assert.ok(after.nats.servers!.every((s) => s.pid !== null), 'every member runs again');
   assert.deepEqual(after.nats.servers!.map((s) => s.url), before.nats.servers!.map((s) => s.url));
+
+  // Every member (the restarted one too) requires credentials, and an agent's user may publish only its own subject, on any member.
+  for (const server of before.nats.servers!) {
+    await assert.rejects(() => connect({ servers: server.url, timeout: 3000, maxReconnectAttempts: 0, reconnect: false }), /Authorization Violation/i, `${server.name} refuses a client without credentials`);
+    const agent = await connect({ servers: server.url, user: agentNatsUser('n1'), pass: natsPassword(agentNatsUser('n1')), inboxPrefix: '_INBOX_n1', timeout: 3000 });
+    try {
+      const js = agent.jetstream({ timeout: 3000 });
+      await assert.rejects(() => js.publish('faultline.events.r1.n2', new Uint8Array([1])), /permission|timeout|503/i, `${server.name}: n1 cannot publish as n2`);
+      await assert.rejects(() => agent.jetstreamManager({ timeout: 2000 }), /permission|timeout|503|no responders/i, `${server.name}: n1 cannot manage streams`);
+      // Its own subject is allowed: the run's stream stores it.
+      const own = await js.publish('faultline.events.authcheck.n1', new Uint8Array([1]));
+      assert.equal(own.stream, EVENT_STREAM, `${server.name}: n1 may publish its own subject`);
+    } finally {
+      await agent.close();
+    }
+  }
 });
