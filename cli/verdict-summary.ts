@@ -51,6 +51,12 @@ export function summarizeVerdict(v: RunVerdict, storeDir: string): string {
     // The checker's own lines, past its head line, when it found something or could not decide.
     if (c.valid !== true) for (const l of (c.summary ?? []).slice(1, 8)) lines.push(`  ${l.trimStart()}`);
   }
+  if (v.online) {
+    const o = v.online;
+    const found = Object.entries(o.checkers).flatMap(([name, c]) => Object.entries(c.anomalies).map(([a, n]) => `${name} ${a} ×${n}`));
+    const lag = o.lagMs.count > 0 ? `, checker lag median ${o.lagMs.medianMs} ms, max ${o.lagMs.maxMs} ms` : '';
+    lines.push(`online: ${o.alerts} alert(s)${found.length > 0 ? ` (${found.join(', ')})` : ''}${lag}; ${o.agrees ? 'agrees with the final check' : `DISAGREES with the final check: ${o.disagreements.join('; ')}`}`);
+  }
   lines.push(`store: ${storeDir}`);
   if (existsSync(join(storeDir, 'report.html'))) lines.push(`report: ${join(storeDir, 'report.html')}`);
   return `${lines.join('\n')}\n`;

@@ -16,6 +16,8 @@ export interface CollectorOptions {
   syncIntervalMs?: number;
   /** Messages pulled per fetch. */
   fetchBatch?: number;
+  /** Called with every new event as it is written (each (node, seq) once, in arrival order): online checking. */
+  onEvent?: (ev: EventRecord) => void;
 }
 
 /** Repeat every agent's written watermark this often even when it did not move (an agent that restarted needs it). */
@@ -48,6 +50,7 @@ export class HistoryCollector {
   #announcedAtMs = 0;
   readonly #syncIntervalMs: number;
   readonly #fetchBatch: number;
+  readonly #onEvent: ((ev: EventRecord) => void) | undefined;
   received = 0;
   duplicates = 0;
   /** What is on disk so far: client events by type and by node, and the controller's nemesis invokes by `f`. */
@@ -72,6 +75,7 @@ export class HistoryCollector {
     this.#fd = openSync(rawPath, 'a');
     this.#syncIntervalMs = opts.syncIntervalMs ?? 200;
     this.#fetchBatch = opts.fetchBatch ?? 500;
+    this.#onEvent = opts.onEvent;
   }
 
   /**
@@ -240,6 +244,7 @@ export class HistoryCollector {
         lines += `${eventToJsonLine(ev)}\n`;
         this.received++;
         this.#count(ev.node, ev.type, ev.f);
+        this.#onEvent?.(ev);
       } else {
         this.duplicates++;
       }

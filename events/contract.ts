@@ -35,6 +35,14 @@ export function writtenAckSubject(runId: string, node: string): string {
   return `faultline.acks.${runId}.${node}`;
 }
 
+/**
+ * Subject on which online checking publishes each anomaly it finds during a run: one JSON message per anomaly
+ * (`{ checker, anomaly, operations, time, ... }`, controller/online/online-check.ts). Core NATS, not in the stream.
+ */
+export function alertsSubject(runId: string): string {
+  return `faultline.${runId}.alerts`;
+}
+
 /** NATS header marking a message whose data is an `EventBatch` (its value: how many events it holds). */
 export const BATCH_HEADER = 'Faultline-Batch';
 

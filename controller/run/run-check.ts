@@ -18,6 +18,7 @@ import type { RunStore } from '../store';
 import type { RunConfig } from './run-options';
 import { checkHistoryFile, surveyHistory } from './stream-check';
 import type { HistoryStats } from './history-stats';
+import type { OnlineSummary } from '../online/online-check';
 
 export type { HistoryStats } from './history-stats';
 
@@ -31,6 +32,11 @@ export interface RunVerdict {
   clockViolations?: ClockViolation[];
   /** Every checker the workload names, by name, in the registry's one result shape. */
   checks: Record<string, CheckerVerdict>;
+  /**
+   * What online checking found during the run (alerts are in online.jsonl), and whether it agrees with the final
+   * checks: every anomaly found online is one the final check reports.
+   */
+  online?: OnlineSummary & { agrees: boolean; disagreements: string[] };
 }
 
 /** Writes a checker's evidence files under the run folder. */

@@ -6,6 +6,8 @@
 import { appendFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { HistoryCollector } from '../history-collector';
+import type { LagSummary } from '../online/lag-stats';
+import type { OnlineCheck } from '../online/online-check';
 
 export interface RunSummary {
   atUnixMs: number;
@@ -19,9 +21,12 @@ export interface RunSummary {
   /** Events on disk per publisher, and how many of them arrived out of order and still wait for a predecessor. */
   nodes: Record<string, { events: number; contiguous: number }>;
   /**
-   * Anomalies found so far: not counted yet (online checking is not built; the verdict comes at the end).
+   * Anomalies online checking found so far, by `checker:anomaly` (null when no checker of the workload runs online;
+   * the verdict still comes from the complete history at the end).
    */
-  anomalies: null;
+  anomalies: Record<string, number> | null;
+  /** Online checking's lag so far: ms from an op's completion to its being judged (null without online checking). */
+  checkerLagMs: LagSummary | null;
   rssBytes: number;
 }
 
@@ -38,6 +43,7 @@ export class RunSummaries {
     private readonly path: string,
     private readonly log: Logger,
     private readonly intervalMs: number,
+    private readonly online?: OnlineCheck,
   ) {}
 
   start(): void {
@@ -65,7 +71,8 @@ export class RunSummaries {
       opsPerS: { interval: round1((completed - this.#last.completed) / intervalS), run: round1(completed / runS) },
       faults: { ...c.nemesis },
       nodes,
-      anomalies: null,
+      anomalies: this.online?.active ? this.online.anomalyCounts() : null,
+      checkerLagMs: this.online?.active ? this.online.summary().lagMs : null,
       rssBytes: process.memoryUsage().rss,
     };
     this.#last = { atMs: now, completed };

@@ -24,6 +24,7 @@ import { checkRunHistory, type RunVerdict } from './run-check';
 import { runMainPhase } from './main-phase';
 import { currentController, RUN_STATE_FILE, RunStateWriter } from './run-state';
 import { RunSummaries } from './run-summary';
+import { compareOnline, OnlineCheck, type OnlineSummary } from '../online/online-check';
 import type { RunConfig } from './run-options';
 
 export interface RunOutcome {
@@ -83,6 +84,8 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let nc: NatsConnection | undefined;
   let collector: HistoryCollector | undefined;
   let summaries: RunSummaries | undefined;
+  let online: OnlineCheck | undefined;
+  let onlineSummary: OnlineSummary | undefined;
   let nemesis: NemesisSchedule | undefined;
   /** run-state.json: what `faultline resume` needs to take the run over should this controller die. */
   let runState: RunStateWriter | undefined;
@@ -129,7 +132,22 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     }
     store = new RunStore(config.storeDir, config.testName, new Date());
     store.writeJson('plan.json', { runId, ...config, nodeSpec: config.nodes, nodes: nodes, natsUrl });
-    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }));
+    online = new OnlineCheck({
+      runId,
+      nodes: nodes.map((n) => n.name),
+      uses: workload.checkers({ keyCount: config.keyCount, keyPeriodNanos: config.keyPeriodMs * 1e6 }),
+      keyPeriodNanos: config.keyPeriodMs * 1e6,
+      windowTimeLimitMs: Math.min(config.checkTimeLimitMs, 30_000),
+      now: () => timeline.now(),
+      runDir: store.dir,
+      nc,
+      log: log.child({ component: 'online' }),
+      onAnomalies: (n) => progress?.setAnomalies(n),
+    });
+    if (online.active) progress?.setAnomalies(0);
+    online.start();
+    const feed = online;
+    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();
     runState = new RunStateWriter(store.path(RUN_STATE_FILE), {
       runId,
@@ -140,7 +158,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       leaseMs: LEASE_MS,
       phase: 'setting up',
     });
-    summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs);
+    summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs, online);
     summaries.start();
     const counts = collector.counts;
     progress?.attach({
@@ -217,7 +235,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     if (workload.finalGenerator && !signal.aborted) {
       // The final phase (e.g. final reads of every key on every node): the main workload stops first, then one
       // process per node runs the workload's final generator to its end.
-      await Promise.all(clients.map((c) => c.stopWorkload(runId)));
+      await Promise.all(clients.map(async (c) => online?.quiet(c.node.name, (await c.stopWorkload(runId)).lastSeq, timeline.now())));
       log.info('final phase');
       runState.update({ phase: 'final', workload: { phase: 'final', epoch: 0, processes: Object.fromEntries(clients.map((c, i) => [c.node.name, [FINAL_PROCESS_BASE + i]])) } });
       await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'final', [FINAL_PROCESS_BASE + i]))));
@@ -236,6 +254,8 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       if (s.status.state !== 'stopped' && s.status.lastSeq < seen) unprovable.push(s.node);
     }
     const gaps = await collector.waitFor(expected, 30_000);
+    // Every event is in: online checking judges what only the complete history proves (final reads), then stops.
+    if (online.active && gaps.length === 0 && !signal.aborted) onlineSummary = await online.finish();
     summaries.stop();
     for (const node of unprovable) gaps.push({ node, from: expected[node]! + 1, to: Number.MAX_SAFE_INTEGER });
     await collector.stop();
@@ -254,6 +274,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   const verdict = signal.aborted
     ? interruptedVerdict(collected.gaps)
     : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, workload, store, sessions.flatMap((s) => s.clockViolations));
+  if (onlineSummary) verdict.online = { ...onlineSummary, ...compareOnline(onlineSummary, verdict.checks) };
   store.writeJson('results.json', verdict);
   runState?.update({ phase: 'done' });
   // The report is for people; a failure to draw it must not turn a verdict into an error.
@@ -270,6 +291,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     // Agents whose heal went through are released from the lease; the others keep it and heal on their own.
     await Promise.all(sessions.map((s) => s.close(healed.has(s.client.node.name))));
     summaries?.stop(); // a run that failed early still says how far it got
+    await online?.stop().catch((err: unknown) => warn('controller', err));
     await collector?.stop().catch((err: unknown) => warn('controller', err));
     for (const c of clients) c.close();
     await nc?.drain().catch(() => nc?.close());
