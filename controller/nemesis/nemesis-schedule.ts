@@ -13,6 +13,7 @@ import type { AgentClient, LinkShape } from '../rpc/agent-client';
 import {
   applyFault,
   healAll,
+  stateReport,
   type ClockChange,
   type Fault,
   type ClockStrategy,
@@ -171,11 +172,40 @@ export class NemesisSchedule {
     } catch (err) {
       healError = `heal failed: ${(err as Error).message}; `;
     }
-    const check = await verifyHeal(this.clients, { expectDb: true, timeoutMs, ...(signal ? { signal } : {}) });
-    const value = { offsets: check.offsets, problems: check.problems, attempts: check.attempts };
+    let check = await verifyHeal(this.clients, { expectDb: true, timeoutMs, ...(signal ? { signal } : {}) });
+    // A member that exited on its own (a Galera node that could not join while cut off, say) is not the heal's to
+    // bring back, so it stays down; the final heal starts it again, as Jepsen's final heal starts every node, and
+    // says so in the event.
+    const restarted = check.healed || signal?.aborted ? {} : await this.#restartExited();
+    if (Object.keys(restarted).length > 0) {
+      const again = await verifyHeal(this.clients, { expectDb: true, timeoutMs, ...(signal ? { signal } : {}) });
+      check = { ...again, attempts: check.attempts + again.attempts };
+    }
+    const value = { offsets: check.offsets, problems: check.problems, attempts: check.attempts, ...(Object.keys(restarted).length > 0 ? { restarted } : {}) };
     if (check.healed) await this.events.nemesis('ok', 'verify-heal', value);
     else await this.events.nemesis('info', 'verify-heal', value, `${healError}heal not verified: ${check.problems.join('; ')}`);
     return check;
+  }
+
+  /** Starts every DB member that is set up but not running; node -> what happened. */
+  async #restartExited(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    await Promise.all(
+      this.clients.map(async (c) => {
+        const st = await c.status().catch(() => undefined);
+        if (st === undefined) return;
+        const s = stateReport(st.faults);
+        if (s.db === '' || s.dbPid !== 0 || s.dbProcessState === 'none') return;
+        try {
+          await c.db('start', s.db, 60_000);
+          out[c.node.name] = `${s.db} had exited on its own: started again`;
+        } catch (err) {
+          out[c.node.name] = `${s.db} had exited on its own; starting it failed: ${(err as Error).message}`;
+        }
+        this.log.warn({ node: c.node.name, result: out[c.node.name] }, 'final heal found a DB member not running');
+      }),
+    );
+    return out;
   }
 
   #shuffled<T>(items: readonly T[]): T[] {
