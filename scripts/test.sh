@@ -37,6 +37,7 @@ fi
 # the suite stays well under 30 minutes on 2 cores; everything else runs one file at a time, the leftover check
 # (test/e2e/zz-*) last, after both.
 beside=""
+files=$(echo $files) # one line, space-separated (find gives one file per line)
 if [ "${1:-}" != unit ]; then
   for f in dist/test/e2e/etcd-workloads-lab.test.js dist/test/e2e/redis-lab.test.js; do
     case " $files " in *" $f "*) beside="$beside $f"; files=$(echo " $files " | sed "s# $f # #") ;; esac
