@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { SequenceGap } from '../core/history/completeness';
-import { BATCH_HEADER, decodeMessage, eventToJsonLine, writtenAckSubject, type EventRecord, type RawEvent } from '../events/contract';
+import { BATCH_HEADER, decodeMessage, eventToJsonLine, rawToEvent, writtenAckSubject, type EventRecord, type RawEvent } from '../events/contract';
 import { CONTROLLER_NODE } from './controller-events';
 import { EVENT_STREAM, ensureEventStream, ensureRunConsumer } from './event-stream';
 import { SequenceTracker } from './sequence-tracker';
@@ -16,7 +16,10 @@ export interface CollectorOptions {
   syncIntervalMs?: number;
   /** Messages pulled per fetch. */
   fetchBatch?: number;
-  /** Called with every new event as it is written (each (node, seq) once, in arrival order): online checking. */
+  /**
+   * Called with every new event as it is written (each (node, seq) once, in arrival order), and first with each event
+   * the raw file already held (a resumed run): online checking.
+   */
   onEvent?: (ev: EventRecord) => void;
 }
 
@@ -135,6 +138,18 @@ export class HistoryCollector {
     this.#durable = undefined;
   }
 
+  #feedRaw(raw: RawEvent): void {
+    let ev: EventRecord;
+    try {
+      ev = rawToEvent(raw);
+    } catch (err) {
+      // Not an event (a hand-edited file?): online checking will wait for it and give up; the final check says why.
+      this.log.warn({ err, node: raw.node, seq: raw.seq }, 'a raw event that online checking cannot read');
+      return;
+    }
+    this.#onEvent?.(ev);
+  }
+
   async #prime(): Promise<void> {
     const size = fstatSync(this.#fd).size;
     if (size === 0) return;
@@ -145,7 +160,11 @@ export class HistoryCollector {
       if (at > size) break; // the last line has no newline: torn by a crash mid-write
       try {
         const ev = JSON.parse(line) as RawEvent;
-        if (this.tracker.add(ev.node, Number(ev.seq))) this.#count(ev.node, ev.type, ev.f);
+        if (this.tracker.add(ev.node, Number(ev.seq))) {
+          this.#count(ev.node, ev.type, ev.f);
+          // A resumed run's online checking starts from the events already on disk.
+          if (this.#onEvent) this.#feedRaw(ev);
+        }
         this.received++;
         good = at;
       } catch (err) {

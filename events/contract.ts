@@ -3,6 +3,7 @@
  * event (proto/events.proto). Nothing else encodes, decodes or names an event subject; the raw file's records are
  * the codec's JSON form of the same message, never a hand-written copy.
  */
+import type { JsonValue } from '@protobuf-ts/runtime';
 import { Event, EventBatch } from '../proto/gen/events';
 
 /** One event as published (binary) and as written to events.raw.jsonl (its JSON form). */
@@ -100,3 +101,8 @@ export function eventToJsonLine(ev: EventRecord): string {
  * them with Number().
  */
 export type RawEvent = { [K in keyof EventRecord]: EventRecord[K] extends number ? number | string : EventRecord[K] };
+
+/** A line of events.raw.jsonl, parsed, as the event it was written from. @throws Error when it is not one. */
+export function rawToEvent(raw: RawEvent): EventRecord {
+  return Event.fromJson(raw as unknown as JsonValue);
+}

@@ -89,6 +89,12 @@ export interface OnlineCheckOptions {
    * within its op timeout); then it is checked with them as `info`, which only widens what is allowed.
    */
   openGraceNanos?: number;
+  /**
+   * A resumed run replays the events already on disk before the live ones: lag counts only operations completed from
+   * this time (ns, the run's timeline) on, and how far behind the watermark is counts once it has passed it, so the
+   * figures describe the resumed run and not the time no controller ran.
+   */
+  lagFromNanos?: number;
 }
 
 /** Added to twice the largest uncertainty seen: an agent holds its times monotone, this is room for what it cannot hold. */
@@ -192,8 +198,8 @@ export class OnlineCheck {
       let held = this.#held.get(ev.node);
       if (!held) this.#held.set(ev.node, (held = new Map()));
       held.set(ev.seq, ev);
-      // Events that cannot be put in order (a run resumed from events already on disk, which are not fed here)
-      // would be held without bound: online checking gives up, the final check reads the file.
+      // Events that cannot be put in order (one that never comes) would be held without bound: online checking
+      // gives up, the final check reads the file.
       if (held.size > MAX_HELD_EVENTS) this.#stop(`more than ${MAX_HELD_EVENTS} events of ${ev.node} wait for event ${next}`);
       return;
     }
@@ -310,7 +316,7 @@ export class OnlineCheck {
    */
   advance(arrivalOnly = false): void {
     const watermark = this.#watermark();
-    if (!arrivalOnly && Number.isFinite(watermark) && !this.#finished) {
+    if (!arrivalOnly && Number.isFinite(watermark) && !this.#finished && watermark >= (this.#opts.lagFromNanos ?? -Infinity)) {
       // How far behind now the judging is: an op that completed just after the watermark waits at least this long.
       this.#behindMs = Math.max(0, (this.#opts.now() - watermark) / 1e6);
       this.#maxBehindMs = Math.max(this.#maxBehindMs, this.#behindMs);
@@ -359,10 +365,11 @@ export class OnlineCheck {
 
   #report(step: OnlineStep, windowCompletions?: number[]): void {
     const now = this.#opts.now();
-    if (windowCompletions) for (const t of windowCompletions) this.#lag.add((now - t) / 1e6);
+    const from = this.#opts.lagFromNanos ?? -Infinity;
+    if (windowCompletions) for (const t of windowCompletions) if (t >= from) this.#lag.add((now - t) / 1e6);
     for (const p of step.judged) {
       const t = this.#completedAt.get(p);
-      if (t !== undefined) this.#lag.add((now - t) / 1e6);
+      if (t !== undefined && t >= from) this.#lag.add((now - t) / 1e6);
     }
     if (step.findings.length === 0) return;
     const groups = new Map<string, OnlineFinding[]>();

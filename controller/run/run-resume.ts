@@ -7,6 +7,7 @@
  * (taken over at its acknowledgement floor, appending to events.raw.jsonl without duplicates or gaps) and to the
  * schedule (the step due next on the same timeline; past the end, the run ends at once). The recovery is a nemesis
  * event `resume` in the history: what was reattached, each node's lease, what the agents healed meanwhile.
+ * Online checking goes on as in `run`, fed the events already on disk before the live ones.
  * A run that had reached its collection is finished as `resume --finish` finishes it.
  */
 import { connect, type NatsConnection } from 'nats';
@@ -28,6 +29,7 @@ import { labAccess } from '../lab/lab-access';
 import { readLabState } from '../lab/lab-state';
 import { healAll } from '../nemesis/fault-actions';
 import { NemesisSchedule } from '../nemesis/nemesis-schedule';
+import { compareOnline, OnlineCheck, type OnlineSummary } from '../online/online-check';
 import type { RunProgress } from '../progress/run-progress';
 import { writeRunReport } from '../report/write-report';
 import { AgentClient, type StatusResponse, type WorkloadStart } from '../rpc/agent-client';
@@ -167,6 +169,8 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
   let nc: NatsConnection | undefined;
   let collector: HistoryCollector | undefined;
   let summaries: RunSummaries | undefined;
+  let online: OnlineCheck | undefined;
+  let onlineSummary: OnlineSummary | undefined;
   let collected: { gaps: SequenceGap[]; expected: Record<string, number> } = { gaps: [], expected: {} };
   let recovery: Recovery | undefined;
   const warn = (node: string, err: unknown) => log.warn({ node, err }, 'resume step failed');
@@ -215,10 +219,27 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     }
     const jsm = await ensureEventStream(nc, log);
     const consumer = await takeOverConsumer(jsm, saved.consumer, runId);
-    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }));
+    // Online checking as `run` does it, fed first the events already on disk; its lag counts from now on.
+    online = new OnlineCheck({
+      runId,
+      nodes: plan.nodes.map((n) => n.name),
+      uses: workload.checkers({ keyCount: config.keyCount, keyPeriodNanos: config.keyPeriodMs * 1e6 }),
+      keyPeriodNanos: config.keyPeriodMs * 1e6,
+      windowTimeLimitMs: Math.min(config.checkTimeLimitMs, 30_000),
+      now: () => timeline.now(),
+      runDir: store.dir,
+      nc,
+      log: log.child({ component: 'online' }),
+      onAnomalies: (n) => progress?.setAnomalies(n),
+      lagFromNanos: timeline.now(),
+    });
+    if (online.active) progress?.setAnomalies(0);
+    online.start();
+    const feed = online;
+    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();
     const eventsOnDisk = collector.received;
-    summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs);
+    summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs, online);
     summaries.start();
     const counts = collector.counts;
     progress?.attach({
@@ -362,7 +383,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
       if (!signal.aborted && config.recoveryMs > 0) await sleep(config.recoveryMs, undefined, { signal }).catch(() => undefined);
     }
     if (phase === 'recovering' && workload.finalGenerator && !signal.aborted) {
-      await Promise.all(reached.map((c) => c.stopWorkload(runId)));
+      await Promise.all(reached.map(async (c) => online?.quiet(c.node.name, Number((await c.stopWorkload(runId)).lastSeq), timeline.now())));
       log.info('final phase');
       const processes = Object.fromEntries(clients.map((c, i) => [c.node.name, [FINAL_PROCESS_BASE + i]]));
       state.update({ phase: 'final', workload: { phase: 'final', epoch: 0, processes } });
@@ -385,6 +406,8 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
       }),
     );
     const gaps = await collector.waitFor(expected, 30_000);
+    // Every event is in: online checking judges what only the complete history proves (final reads), then stops.
+    if (online.active && gaps.length === 0 && unprovable.length === 0 && !signal.aborted) onlineSummary = await online.finish();
     summaries.stop();
     for (const node of unprovable) {
       expected[node] ??= collector.tracker.maxSeen(node);
@@ -403,6 +426,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     await collectAndTeardown(reached, config.db, store, warn);
     await Promise.all(sessions.map((s) => s.close(healed.has(s.client.node.name))));
     summaries?.stop();
+    await online?.stop().catch((err: unknown) => warn('controller', err));
     await collector?.stop().catch((err: unknown) => warn('controller', err));
     for (const c of clients) c.close();
     await nc?.drain().catch(() => nc?.close());
@@ -412,6 +436,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
   const verdict = signal.aborted
     ? interruptedVerdict(collected.gaps)
     : await checkRunHistory(store.path('history.jsonl'), collected.gaps, collected.expected, config, workload, store, sessions.flatMap((s) => s.clockViolations));
+  if (onlineSummary) verdict.online = { ...onlineSummary, ...compareOnline(onlineSummary, verdict.checks) };
   store.writeJson('results.json', verdict);
   state.update({ phase: 'done' });
   await writeRunReport(store.dir).catch((err: unknown) => log.error({ err }, 'could not write report.html'));

@@ -157,11 +157,23 @@ test('resume: a controller SIGKILLed during a fault is taken over within the lea
   const resumed = await runCli(['resume', dir], { timeoutMs: 200_000 });
   assert.ok(resumed.code === 0 || resumed.code === 1 || resumed.code === 2, `seed ${SEED}\n${resumed.stdout}\n${resumed.stderr}`);
   assert.match(resumed.stderr, /faultline: resumed .*: controller pid \d+ last recorded [\d.]+s before; reattached n1,n2,n3; leases: n1 taken back, n2 taken back, n3 taken back/);
-  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { valid: unknown; gaps: unknown[]; stats: { byNode: Record<string, unknown> } };
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
+    valid: unknown;
+    gaps: unknown[];
+    stats: { byNode: Record<string, unknown> };
+    online?: { agrees: boolean; disagreements: string[]; checkers: Record<string, unknown>; windows: { checked: number; leftToFinal: number } };
+  };
   assert.deepEqual(results.gaps, [], `no sequence gap (seed ${SEED})`);
   assert.deepEqual(Object.keys(results.stats.byNode).sort(), NODES);
   const max = assertRawGapless(dir);
   assert.ok(lines(join(dir, 'events.raw.jsonl')) > before, 'the resumed run appended events');
+  // The resumed run checked online too, from the events on disk on, and agrees with the final check.
+  assert.ok(results.online, `results.json of the resumed run has its online verdict (seed ${SEED})`);
+  assert.ok(Object.keys(results.online.checkers).length > 0, `some checker ran online: ${JSON.stringify(results.online)}`);
+  assert.equal(results.online.agrees, true, `online and final agree: ${results.online.disagreements.join('; ')}`);
+  // Fed the events on disk first: without them every live event would wait for sequence number 1, and no window
+  // would ever open.
+  assert.ok(results.online.windows.checked + results.online.windows.leftToFinal > 0, `the resumed run's online checker took the run's operations: ${JSON.stringify(results.online)}`);
 
   // The recovery is in the history: what was reattached, each lease, the fault found still in force.
   const ops = history(dir);
@@ -189,7 +201,7 @@ test('resume: a controller SIGKILLed during a fault is taken over within the lea
   const finished = await runCli(['resume', dir], { timeoutMs: 60_000 });
   assert.equal(finished.code, 254);
   assert.match(finished.stderr, /^faultline: Cannot resume ".*": the run is finished already \(results.json exists\)\n$/);
-  t.diagnostic(`seed ${SEED}: resumed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ${before} events on disk before, last seqs ${JSON.stringify(max)}; verdict ${String(results.valid)} both ways`);
+  t.diagnostic(`seed ${SEED}: resumed in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ${before} events on disk before, last seqs ${JSON.stringify(max)}; verdict ${String(results.valid)} both ways; online ${JSON.stringify(results.online)}`);
 });
 
 test('resume: after the lease lapsed, the agents\' heals are accepted and recorded, their workloads restart under fresh process ids, and the history stays gapless', { timeout: 240_000, skip }, async (t) => {
