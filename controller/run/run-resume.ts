@@ -29,7 +29,7 @@ import { labAccess } from '../lab/lab-access';
 import { readLabState } from '../lab/lab-state';
 import { healAll } from '../nemesis/fault-actions';
 import { NemesisSchedule } from '../nemesis/nemesis-schedule';
-import { compareOnline, OnlineCheck, type OnlineSummary } from '../online/online-check';
+import { compareOnline, type OnlineCheck, type OnlineSummary } from '../online/online-check';
 import type { RunProgress } from '../progress/run-progress';
 import { writeRunReport } from '../report/write-report';
 import { AgentClient, type StatusResponse, type WorkloadStart } from '../rpc/agent-client';
@@ -43,6 +43,7 @@ import { checkRunHistory } from './run-check';
 import { finishRun, readFinishPlan } from './run-finish';
 import type { RunConfig } from './run-options';
 import { bootId, controllerAlive, currentController, readRunState, RUN_STATE_FILE, RunStateWriter, type RunState } from './run-state';
+import { startOnlineCheck } from './run-online';
 import { RunSummaries } from './run-summary';
 import { FINAL_PROCESS_BASE, interruptedVerdict, waitForPhaseEnd, type RunOutcome } from './run-test';
 
@@ -220,21 +221,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     const jsm = await ensureEventStream(nc, log);
     const consumer = await takeOverConsumer(jsm, saved.consumer, runId);
     // Online checking as `run` does it, fed first the events already on disk; its lag counts from now on.
-    online = new OnlineCheck({
-      runId,
-      nodes: plan.nodes.map((n) => n.name),
-      uses: workload.checkers({ keyCount: config.keyCount, keyPeriodNanos: config.keyPeriodMs * 1e6 }),
-      keyPeriodNanos: config.keyPeriodMs * 1e6,
-      windowTimeLimitMs: Math.min(config.checkTimeLimitMs, 30_000),
-      now: () => timeline.now(),
-      runDir: store.dir,
-      nc,
-      log: log.child({ component: 'online' }),
-      onAnomalies: (n) => progress?.setAnomalies(n),
-      lagFromNanos: timeline.now(),
-    });
-    if (online.active) progress?.setAnomalies(0);
-    online.start();
+    online = startOnlineCheck({ config, workload, runId, nodes: plan.nodes.map((n) => n.name), timeline, runDir: store.dir, nc, log, progress, lagFromNanos: timeline.now() });
     const feed = online;
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();

@@ -24,7 +24,8 @@ import { checkRunHistory, type RunVerdict } from './run-check';
 import { runMainPhase } from './main-phase';
 import { currentController, RUN_STATE_FILE, RunStateWriter } from './run-state';
 import { RunSummaries } from './run-summary';
-import { compareOnline, OnlineCheck, type OnlineSummary } from '../online/online-check';
+import { compareOnline, type OnlineCheck, type OnlineSummary } from '../online/online-check';
+import { startOnlineCheck } from './run-online';
 import type { RunConfig } from './run-options';
 
 export interface RunOutcome {
@@ -132,20 +133,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     }
     store = new RunStore(config.storeDir, config.testName, new Date());
     store.writeJson('plan.json', { runId, ...config, nodeSpec: config.nodes, nodes: nodes, natsUrl });
-    online = new OnlineCheck({
-      runId,
-      nodes: nodes.map((n) => n.name),
-      uses: workload.checkers({ keyCount: config.keyCount, keyPeriodNanos: config.keyPeriodMs * 1e6 }),
-      keyPeriodNanos: config.keyPeriodMs * 1e6,
-      windowTimeLimitMs: Math.min(config.checkTimeLimitMs, 30_000),
-      now: () => timeline.now(),
-      runDir: store.dir,
-      nc,
-      log: log.child({ component: 'online' }),
-      onAnomalies: (n) => progress?.setAnomalies(n),
-    });
-    if (online.active) progress?.setAnomalies(0);
-    online.start();
+    online = startOnlineCheck({ config, workload, runId, nodes: nodes.map((n) => n.name), timeline, runDir: store.dir, nc, log, progress });
     const feed = online;
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();
