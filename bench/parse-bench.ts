@@ -3,12 +3,18 @@
  * workload, 2 % timeouts) and writes it twice: as Jepsen EDN (one op map per line, [key value] tuples, :time and
  * :index) and as our history.jsonl. Then reads each file with readHistoryFile (the reader `faultline check` uses,
  * streaming in chunks) 3 times and prints the median in MB/s, with the CPU time, beside the targets (EDN >= 150
- * MB/s, JSONL >= 250 MB/s). Prints figures; asserts nothing. `--mb N` picks another size.
+ * MB/s, JSONL >= 250 MB/s). Beside each it prints where the time goes: the garbage collector's pauses during the
+ * read, and the floor no reader can go below, the time to copy the ops it read into new objects of the same shape
+ * (allocation and collection alone, no bytes looked at). Prints figures; asserts nothing. `--mb N` picks another
+ * size.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setImmediate as tick } from 'node:timers/promises';
 import { join } from 'node:path';
 import { simulateHistory } from '../core/checker/simulated-history';
+import type { Op } from '../core/history/operation';
 import { readHistoryFile } from '../core/history/read-history';
 import { jepsenIndependentEdn, loadNote, median } from './bench-support';
 
@@ -34,7 +40,29 @@ function writeHistory(path: string, targetBytes: number, format: (ops: ReturnTyp
   return events;
 }
 
-function main(): void {
+/** GC pauses as the runtime reports them (after the fact: read them after yielding to the event loop). */
+const gcPauses: { start: number; ms: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, ms: e.duration });
+}).observe({ entryTypes: ['gc'] });
+
+async function gcMsBetween(from: number, to: number): Promise<number> {
+  await tick();
+  await tick();
+  return gcPauses.filter((g) => g.start >= from && g.start <= to).reduce((sum, g) => sum + g.ms, 0);
+}
+
+/** Copies every op into a new object with the same fields (values shared): what making the ops costs by itself. */
+function copyOps(ops: readonly Op[]): number {
+  const out: Op[] = new Array<Op>(ops.length);
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
+    out[i] = { ...o, value: Array.isArray(o.value) ? [...(o.value as unknown[])] : o.value };
+  }
+  return out.length;
+}
+
+async function main(): Promise<void> {
   const i = process.argv.indexOf('--mb');
   const mb = i >= 0 ? Number(process.argv[i + 1]) : 100;
   const dir = mkdtempSync(join(tmpdir(), 'fl-bench-parse-'));
@@ -50,13 +78,22 @@ function main(): void {
       const size = statSync(path).size;
       const walls: number[] = [];
       const cpus: number[] = [];
+      const gcs: number[] = [];
+      const floors: number[] = [];
       let read = 0;
       for (let r = 0; r < 3; r++) {
         const c = cpuMs();
         t = performance.now();
-        read = readHistoryFile(path).ops.length;
-        walls.push(performance.now() - t);
+        let ops: Op[] | undefined = readHistoryFile(path).ops;
+        const end = performance.now();
+        walls.push(end - t);
         cpus.push(cpuMs() - c);
+        read = ops.length;
+        gcs.push(await gcMsBetween(t, end));
+        const f = performance.now();
+        copyOps(ops);
+        floors.push(performance.now() - f);
+        ops = undefined;
       }
       const wall = median(walls);
       const cpu = median(cpus);
@@ -65,10 +102,11 @@ function main(): void {
         `${name.padEnd(5)} ${(size / 1e6).toFixed(0)} MB, ${events} events (read ${read}): ${wall.toFixed(0)} ms = ${mbps.toFixed(0)} MB/s ` +
           `(CPU ${cpu.toFixed(0)} ms = ${(size / 1e6 / (cpu / 1000)).toFixed(0)} MB/s); target >= ${targets[name]} MB/s: ${mbps >= targets[name]! ? 'met' : 'NOT met'}`,
       );
+      console.log(`      of which GC pauses ${median(gcs).toFixed(0)} ms; making the ops alone (copying them, no bytes read) takes ${median(floors).toFixed(0)} ms`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main();
+void main();
