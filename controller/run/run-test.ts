@@ -147,6 +147,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     if (online.active) progress?.setAnomalies(0);
     online.start();
     const feed = online;
+    for (const s of sessions) s.onProgress = (p) => feed.progress(s.client.node.name, p.lastSeq, p.timeNanos, p.uncertaintyNanos);
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();
     runState = new RunStateWriter(store.path(RUN_STATE_FILE), {
