@@ -93,6 +93,8 @@ export class AgentService {
   db: Database | undefined;
   workload: WorkloadRunner | undefined;
   #workloadRunId = '';
+  /** Why the current workload stopped, when it was not the controller's asking ('lease': the lease lapsed). */
+  #stoppedBy = '';
   #leaseTimer: NodeJS.Timeout | undefined;
   #leaseMs: number;
 
@@ -200,6 +202,7 @@ export class AgentService {
           log.child({ component: 'workload', runId: req.runId, workload: req.workload, phase }),
         );
         this.#workloadRunId = req.runId;
+        this.#stoppedBy = '';
         this.workload.start();
         return this.#workloadStatus();
       }),
@@ -252,6 +255,7 @@ export class AgentService {
       completed: this.workload?.completed ?? 0,
       lastSeq: stats.lastSeq,
       unacked: stats.unacked,
+      stoppedBy: ours ? this.#stoppedBy : '',
     };
   }
 
@@ -323,6 +327,7 @@ export class AgentService {
   async #leaseExpired(): Promise<void> {
     this.log.warn({ leaseMs: this.#leaseMs }, 'controller lease expired, healing and stopping the workload');
     try {
+      if (this.workload && this.workload.state === 'running') this.#stoppedBy = 'lease';
       await this.faults.healAll('lease expired', { restartKilled: true });
       await this.workload?.stop();
     } catch (err) {

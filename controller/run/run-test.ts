@@ -22,6 +22,7 @@ import type { RunProgress } from '../progress/run-progress';
 import { runConsumerName } from '../event-stream';
 import { checkRunHistory, type RunVerdict } from './run-check';
 import { runMainPhase } from './main-phase';
+import { LeaseWatchdog } from './lease-watchdog';
 import { currentController, RUN_STATE_FILE, RunStateWriter } from './run-state';
 import { RunSummaries } from './run-summary';
 import { compareOnline, OnlineCheck, type OnlineSummary } from '../online/online-check';
@@ -85,6 +86,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let collector: HistoryCollector | undefined;
   let summaries: RunSummaries | undefined;
   let online: OnlineCheck | undefined;
+  let watchdog: LeaseWatchdog | undefined;
   let onlineSummary: OnlineSummary | undefined;
   let nemesis: NemesisSchedule | undefined;
   /** run-state.json: what `faultline resume` needs to take the run over should this controller die. */
@@ -148,7 +150,12 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     online.start();
     const feed = online;
     for (const s of sessions) s.onProgress = (p) => feed.progress(s.client.node.name, p.lastSeq, p.timeNanos, p.uncertaintyNanos);
-    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
+    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), {
+      onEvent: (ev) => {
+        feed.take(ev);
+        watchdog?.seen(ev);
+      },
+    });
     await collector.start();
     runState = new RunStateWriter(store.path(RUN_STATE_FILE), {
       runId,
@@ -188,8 +195,18 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       phase,
     });
     const mainProcesses = clients.map((_, i) => [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i));
+    const runningProcesses = Object.fromEntries(clients.map((c, i) => [c.node.name, mainProcesses[i]!]));
+    const stateNow = runState;
+    watchdog = new LeaseWatchdog({
+      clients, collector, events, concurrency: config.concurrency, mainProcesses, processCeiling: FINAL_PROCESS_BASE, log: log.child({ component: 'watchdog' }),
+      start: async (i, processes) => void (await clients[i]!.startWorkload(workloadStart(i, 'main', processes))),
+      restarted: (node, processes) => {
+        runningProcesses[node] = processes;
+        stateNow.update({ workload: { phase: 'main', epoch: 0, processes: { ...runningProcesses } } });
+      },
+    });
     await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'main', mainProcesses[i]!))));
-    runState.update({ workload: { phase: 'main', epoch: 0, processes: Object.fromEntries(clients.map((c, i) => [c.node.name, mainProcesses[i]!])) } });
+    runState.update({ workload: { phase: 'main', epoch: 0, processes: { ...runningProcesses } } });
 
     if (config.nemesis.length > 0) {
       nemesis = new NemesisSchedule(
@@ -214,9 +231,12 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     const schedule = { startNanos: mainStart, endNanos: mainStart + config.timeLimitMs * 1e6, intervalMs: config.nemesisIntervalMs, nextStep: 0, faulted: false };
     runState.update({ phase: 'running', main: schedule, ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) });
     const state = runState;
+    const dog = watchdog;
     await runMainPhase(schedule, timeline, nemesis, log, signal, progress, {
       beforeStep: (step, action) => state.update({ nemesisInFlight: { action, step } }),
       afterStep: (main) => state.update({ main, ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) }, ['nemesisInFlight']),
+      watch: () => dog.check(),
+      watchEveryMs: 2000,
     });
     // Final phase: heal everything and verify it took before recovery and final reads.
     progress?.setPhase('healing');

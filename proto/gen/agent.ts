@@ -670,6 +670,13 @@ export interface WorkloadStatus {
      * @generated from protobuf field: uint64 unacked = 5
      */
     unacked: number; // events not yet acknowledged by JetStream
+    /**
+     * Why a workload of the run the controller still runs stopped: "lease" when the controller's lease lapsed (the agent
+     * healed its faults and stopped the workload; a live controller starts it again under fresh process ids).
+     *
+     * @generated from protobuf field: string stopped_by = 6
+     */
+    stoppedBy: string;
 }
 /**
  * @generated from protobuf message faultline.v1.StatusRequest
@@ -2918,7 +2925,8 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
             { no: 2, name: "invoked", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 3, name: "completed", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 4, name: "last_seq", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
-            { no: 5, name: "unacked", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ }
+            { no: 5, name: "unacked", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 6, name: "stopped_by", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<WorkloadStatus>): WorkloadStatus {
@@ -2928,6 +2936,7 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
         message.completed = 0;
         message.lastSeq = 0;
         message.unacked = 0;
+        message.stoppedBy = "";
         if (value !== undefined)
             reflectionMergePartial<WorkloadStatus>(this, message, value);
         return message;
@@ -2951,6 +2960,9 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
                     break;
                 case /* uint64 unacked */ 5:
                     message.unacked = reader.uint64().toNumber();
+                    break;
+                case /* string stopped_by */ 6:
+                    message.stoppedBy = reader.string();
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -2979,6 +2991,9 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
         /* uint64 unacked = 5; */
         if (message.unacked !== 0)
             writer.tag(5, WireType.Varint).uint64(message.unacked);
+        /* string stopped_by = 6; */
+        if (message.stoppedBy !== "")
+            writer.tag(6, WireType.LengthDelimited).string(message.stoppedBy);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
