@@ -23,10 +23,13 @@ export interface LeaseWatchdogOptions {
   mainProcesses: readonly (readonly number[])[];
   /** Process ids from here on are the final phase's: not counted. */
   processCeiling: number;
-  /** Starts the main workload of client `i` under `processes`. */
-  start: (i: number, processes: number[]) => Promise<void>;
-  /** Called after a restart with every node's processes now (for run-state.json). */
-  restarted?: (node: string, processes: number[]) => void;
+  /**
+   * Starts the main workload of client `i` under `processes`; `epoch` counts the run's restarts (1, 2, ...: a fresh
+   * seed, so that a restarted generator does not replay the same operations).
+   */
+  start: (i: number, processes: number[], epoch: number) => Promise<void>;
+  /** Called after a restart with the node's processes now and the epoch (for run-state.json). */
+  restarted?: (node: string, processes: number[], epoch: number) => void;
   log: Logger;
 }
 
@@ -79,7 +82,7 @@ export class LeaseWatchdog {
     log.warn({ node, lastSeq, processes }, 'the agent\'s lease lapsed (it healed its faults and stopped its workload); starting the workload again');
     await events.nemesis('invoke', 'workload-restart', { node });
     try {
-      await this.#o.start(i, processes);
+      await this.#o.start(i, processes, this.restarts.length + 1);
     } catch (err) {
       await events.nemesis('info', 'workload-restart', { node }, `Cannot restart the workload: ${(err as Error).message}`);
       throw err;
@@ -87,6 +90,6 @@ export class LeaseWatchdog {
     this.#maxProcess = Math.max(this.#maxProcess, ...processes);
     this.restarts.push({ node, processes, lastSeq });
     await events.nemesis('ok', 'workload-restart', { node, processes, afterSeq: lastSeq, reason: 'the agent\'s lease lapsed: it healed its faults and stopped its workload', activeFaults });
-    this.#o.restarted?.(node, processes);
+    this.#o.restarted?.(node, processes, this.restarts.length);
   }
 }

@@ -199,10 +199,14 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     const stateNow = runState;
     watchdog = new LeaseWatchdog({
       clients, collector, events, concurrency: config.concurrency, mainProcesses, processCeiling: FINAL_PROCESS_BASE, log: log.child({ component: 'watchdog' }),
-      start: async (i, processes) => void (await clients[i]!.startWorkload(workloadStart(i, 'main', processes))),
-      restarted: (node, processes) => {
+      start: async (i, processes, epoch) => {
+        const start = workloadStart(i, 'main', processes);
+        // As a resumed run numbers its restarts (run-resume.ts): a fresh seed per epoch.
+        await clients[i]!.startWorkload({ ...start, seed: (start.seed + epoch * 15_485_863) >>> 0 });
+      },
+      restarted: (node, processes, epoch) => {
         runningProcesses[node] = processes;
-        stateNow.update({ workload: { phase: 'main', epoch: 0, processes: { ...runningProcesses } } });
+        stateNow.update({ workload: { phase: 'main', epoch, processes: { ...runningProcesses } } });
       },
     });
     await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'main', mainProcesses[i]!))));
