@@ -12,6 +12,7 @@ import {
   type ProbeRequest,
   type ProbeResult,
   type ProcessFaultRequest,
+  type PublisherProgress,
   type ControllerMessage,
   type DbRequest,
   type DbResponse,
@@ -35,6 +36,9 @@ import { WorkloadRunner } from './workload/runner';
 import type { AgentConfig } from './config';
 
 export const AGENT_VERSION = '0.1.0';
+
+/** How often an agent tells the controller how far its events have got (AgentMessage.progress). */
+export const PROGRESS_EVERY_MS = 500;
 
 /** The controller's address (the caller) and the NATS server's: never to be cut off by a fault. */
 function protectedAddresses(peer: string, natsUrl: string): string[] {
@@ -89,6 +93,8 @@ export class AgentService {
   db: Database | undefined;
   workload: WorkloadRunner | undefined;
   #workloadRunId = '';
+  /** Why the current workload stopped, when it was not the controller's asking ('lease': the lease lapsed). */
+  #stoppedBy = '';
   #leaseTimer: NodeJS.Timeout | undefined;
   #leaseMs: number;
 
@@ -196,6 +202,7 @@ export class AgentService {
           log.child({ component: 'workload', runId: req.runId, workload: req.workload, phase }),
         );
         this.#workloadRunId = req.runId;
+        this.#stoppedBy = '';
         this.workload.start();
         return this.#workloadStatus();
       }),
@@ -248,11 +255,23 @@ export class AgentService {
       completed: this.workload?.completed ?? 0,
       lastSeq: stats.lastSeq,
       unacked: stats.unacked,
+      stoppedBy: ours ? this.#stoppedBy : '',
     };
   }
 
   #session(call: grpc.ServerDuplexStream<ControllerMessage, AgentMessage>): void {
     this.#renewLease();
+    // Says how far this node's events have got, also when it has nothing to publish (its workload stalled on a
+    // paused or killed member, or stopped between phases): see progressMarker().
+    const progress = setInterval(() => {
+      const marker = this.progressMarker();
+      if (marker && !call.writableEnded && !call.destroyed) call.write({ body: { oneofKind: 'progress', progress: marker } });
+    }, PROGRESS_EVERY_MS);
+    progress.unref();
+    const stopProgress = (): void => clearInterval(progress);
+    call.on('close', stopProgress);
+    call.on('cancelled', stopProgress);
+    call.on('finish', stopProgress);
     call.on('data', (msg: ControllerMessage) => {
       const body = msg.body;
       if (body.oneofKind === 'heartbeat' && body.heartbeat.release) {
@@ -277,8 +296,26 @@ export class AgentService {
       }
     });
     // The session ending is not itself a heal: the lease runs out on its own unless a new session renews it.
-    call.on('end', () => call.end());
-    call.on('error', () => undefined);
+    call.on('end', () => {
+      stopProgress();
+      call.end();
+    });
+    call.on('error', stopProgress);
+  }
+
+  /**
+   * The run whose timeline the clock maps onto: the last sequence number its events got and the time now, read in
+   * one synchronous step. Every event published before has a number up to `lastSeq` and a time up to `timeNanos`;
+   * every later one a higher number and, the mapper's times never going backwards, a time at least `timeNanos`. An
+   * operation in flight has published its invocation already; its completion comes later, after this time.
+   * Undefined before the first clock sync.
+   */
+  progressMarker(): PublisherProgress | undefined {
+    const runId = this.clock.timelineId;
+    if (runId === undefined || runId === '') return undefined;
+    const lastSeq = this.publisher.stats(runId).lastSeq;
+    const t = this.clock.map();
+    return { runId, lastSeq, timeNanos: t.timeNanos, uncertaintyNanos: t.uncertaintyNanos };
   }
 
   #renewLease(): void {
@@ -290,6 +327,7 @@ export class AgentService {
   async #leaseExpired(): Promise<void> {
     this.log.warn({ leaseMs: this.#leaseMs }, 'controller lease expired, healing and stopping the workload');
     try {
+      if (this.workload && this.workload.state === 'running') this.#stoppedBy = 'lease';
       await this.faults.healAll('lease expired', { restartKilled: true });
       await this.workload?.stop();
     } catch (err) {

@@ -34,6 +34,11 @@ export class ClockMapper {
     return this.#mapping !== undefined;
   }
 
+  /** The timeline (run id) times are mapped onto, once synced. */
+  get timelineId(): string | undefined {
+    return this.#mapping?.timelineId;
+  }
+
   /** Takes a new sync. A mapping onto a different timeline (a new run) forgets the old one, clamp included. */
   update(sample: ClockMappingSample): void {
     if (this.#mapping?.timelineId !== sample.timelineId) this.#lastTime = -Infinity;

@@ -321,3 +321,88 @@ test('compareOnline names an online anomaly the final check does not report', ()
   assert.equal(r.agrees, false);
   assert.match(r.disagreements[0]!, /lost ×2/);
 });
+
+/**
+ * n1 and n2 read a counter every 100 ms for 20 s; n3's only op is an add of 1 invoked at 1 s that takes effect at
+ * 8 s and is acknowledged at 15 s, so n3 publishes nothing from 1 s to 15 s (an op hung on a paused member). With
+ * `lossy`, n1's read at 5 s returns -1. `markers`: n3's agent says every 500 ms how far its events have got, as its
+ * session does. `invokeArrivesAtMs`: n3's invocation reaches the controller this late (its pipeline stalled).
+ */
+async function silentNode(o: { markers: boolean; lossy: boolean; invokeArrivesAtMs?: number }) {
+  const dir = mkdtempSync(join(tmpdir(), 'flo-online-'));
+  try {
+    const history: Op[] = [];
+    const push = (p: number, f: string, inv: unknown, out: unknown, t0: number, t1: number) => {
+      history.push({ index: 0, type: 'invoke', process: p, f, key: 'k0', value: inv, time: t0 * MS, uncertainty: 0 });
+      history.push({ index: 0, type: 'ok', process: p, f, key: 'k0', value: out, time: t1 * MS, uncertainty: 0 });
+    };
+    for (let t = 0; t < 20_000; t += 100) {
+      push(0, 'read', null, o.lossy && t === 5000 ? -1 : t >= 8000 ? 1 : 0, t, t + 5);
+      push(1, 'read', null, t + 50 >= 8000 ? 1 : 0, t + 50, t + 55);
+    }
+    push(2, 'add', 1, 1, 1000, 15_000);
+    const ops = timeOrdered(history);
+    const seq = new Map<string, number>();
+    const events = ops.map((op) => {
+      const node = NODES[op.process as number]!;
+      const s = (seq.get(node) ?? 0) + 1;
+      seq.set(node, s);
+      const ev: EventRecord = { runId: 'r', node, seq: s, process: op.process as number, type: op.type, f: op.f, key: 'k0', valueJson: JSON.stringify(op.value), error: '', timeNanos: op.time!, uncertaintyNanos: 0, agentMonoNanos: 0 };
+      const late = node === 'n3' && s === 1 && o.invokeArrivesAtMs !== undefined ? o.invokeArrivesAtMs * MS : op.time! + 10 * MS;
+      return { ev, arriveNs: late };
+    });
+    let now = 0;
+    let firstAlertAtNs: number | undefined;
+    const online = new OnlineCheck({ runId: 'r', nodes: NODES, uses: [{ name: 'counter', options: { init: 0 } }], keyPeriodNanos: 5000 * MS, windowTimeLimitMs: 10_000, now: () => now, runDir: dir, log, onAnomalies: () => (firstAlertAtNs ??= now) });
+    const queue = [...events].sort((a, b) => a.arriveNs - b.arriveNs);
+    let judgedBefore: number | undefined;
+    for (let t = 0; t <= 20_000 * MS; t += 50 * MS) {
+      now = t;
+      while (queue.length > 0 && queue[0]!.arriveNs <= t) online.take(queue.shift()!.ev);
+      if (o.markers && t % (500 * MS) === 0) {
+        // What n3 has stamped by now: its invocation from 1 s on, its completion from 15 s on.
+        online.progress('n3', t >= 15_000 * MS ? 2 : t >= 1000 * MS ? 1 : 0, t, 0);
+      }
+      if (o.invokeArrivesAtMs !== undefined && t === (o.invokeArrivesAtMs - 100) * MS) judgedBefore = online.summary().lagMs.count;
+      if (t % (250 * MS) === 0) online.advance();
+    }
+    const midRun = online.summary();
+    const summary = await online.finish();
+    const final = { counter: (await runChecker('counter', ops, { init: 0 })).verdict };
+    return { midRun, summary, final, firstAlertAtNs, judgedBefore };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('online watermark: a node with an op in flight and nothing to publish holds it back only while it sends no progress marker', async () => {
+  const without = await silentNode({ markers: false, lossy: false });
+  assert.ok(without.midRun.lagMs.maxBehindMs! > 10_000, `without markers the silent node holds the watermark ~14 s: ${JSON.stringify(without.midRun.lagMs)}`);
+  const marked = await silentNode({ markers: true, lossy: false });
+  assert.ok(marked.midRun.lagMs.maxBehindMs! < 1500, `with markers it moves on: ${JSON.stringify(marked.midRun.lagMs)}`);
+  assert.ok(marked.midRun.lagMs.maxMs! < 1500 && marked.midRun.lagMs.count > 300, `reads judged within 1.5 s: ${JSON.stringify(marked.midRun.lagMs)}`);
+  // The add open from 1 s to 15 s is counted as possible, not certain: reads that saw it and reads that did not are both fine.
+  assert.equal(marked.final.counter.valid, true);
+  assert.deepEqual(marked.summary.checkers['counter']!.anomalies, {});
+  assert.deepEqual(compareOnline(marked.summary, marked.final), { agrees: true, disagreements: [] });
+});
+
+test('online watermark: with progress markers a read out of bounds is found while the silent node\'s op is still in flight', async () => {
+  const r = await silentNode({ markers: true, lossy: true });
+  assert.equal(r.final.counter.valid, false);
+  assert.ok(r.firstAlertAtNs !== undefined && r.firstAlertAtNs < 7000 * MS, `found at ${(r.firstAlertAtNs ?? NaN) / MS} ms, the read ended at 5005 ms`);
+  assert.equal(r.summary.checkers['counter']!.anomalies['out-of-bounds-read'], 1);
+  assert.ok(compareOnline(r.summary, r.final).agrees);
+  const late = await silentNode({ markers: false, lossy: true });
+  assert.ok(late.firstAlertAtNs! > 14_000 * MS, 'without markers, only once the silent node publishes again');
+});
+
+test('online watermark: a progress marker counts only once every event it covers is in (a late invocation is never skipped)', async () => {
+  // n3's invocation (1 s) reaches the controller at 9 s; its markers say lastSeq 1 from 1 s on. Applied early, they
+  // would let reads that saw the add (from 8 s) be judged without it: a false out-of-bounds read.
+  const r = await silentNode({ markers: true, lossy: false, invokeArrivesAtMs: 9000 });
+  assert.equal(r.judgedBefore, 0, 'nothing is judged while n3 has not been heard from up to its markers');
+  assert.deepEqual(r.summary.checkers['counter']!.anomalies, {});
+  assert.equal(r.final.counter.valid, true);
+  assert.ok(r.midRun.lagMs.count > 300, 'then every read is judged');
+});

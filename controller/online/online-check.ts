@@ -102,6 +102,8 @@ const BASE_SLACK_NANOS = 0.5e9;
 const ROTATING_KEY = /^e(\d+)k\d+$/;
 const ALERT_OPS = 12;
 const MAX_HELD_EVENTS = 200_000;
+/** Progress markers kept per node while its events are not in yet (two a second: a few minutes' worth). */
+const MAX_MARKERS = 512;
 const ALERT_DETAILS = 20;
 const REPEAT_ALERT_MS = 10_000;
 
@@ -132,6 +134,10 @@ export class OnlineCheck {
   readonly #lastTime = new Map<string, number>();
   /** Nodes whose workload stopped: their last sequence number then, and the time they were stopped at. */
   readonly #quiet = new Map<string, { lastSeq: number; atNanos: number }>();
+  /** Per node, its progress markers not yet covered by the events in (oldest first; sequence numbers and times grow). */
+  readonly #markers = new Map<string, { lastSeq: number; atNanos: number; uncertaintyNanos: number }[]>();
+  /** Per node, the latest time before which its markers prove every event of it has arrived. */
+  readonly #markedTime = new Map<string, number>();
   readonly #pairer = new OpPairer();
   readonly #open = new Map<number, { paired: PairedOp; keys: string[] }>();
   readonly #completedAt = new WeakMap<PairedOp, number>();
@@ -347,11 +353,45 @@ export class OnlineCheck {
     this.#quiet.set(node, { lastSeq, atNanos });
   }
 
+  /**
+   * A progress marker of `node` (its agent's AgentMessage.progress): every event it stamped so far is numbered up to
+   * `lastSeq`, every later one is stamped at `atNanos` or later. Once events 1..lastSeq of it are in, it holds the
+   * watermark back no further than `atNanos`, whether or not it publishes anything meanwhile. Markers are never
+   * events: nothing of them reaches a checker, the raw file or the history.
+   */
+  progress(node: string, lastSeq: number, atNanos: number, uncertaintyNanos: number): void {
+    if (this.#finished || !this.active || !Number.isFinite(atNanos)) return;
+    let q = this.#markers.get(node);
+    if (!q) this.#markers.set(node, (q = []));
+    const last = q.at(-1);
+    // A restarted agent starts a new mapping; a marker that says less than the last one adds nothing.
+    if (last && lastSeq <= last.lastSeq && atNanos <= last.atNanos) return;
+    q.push({ lastSeq, atNanos, uncertaintyNanos });
+    // While its events wait in a stalled pipeline the markers pile up: dropping the oldest only keeps the watermark
+    // lower for a while (never higher than proven).
+    if (q.length > MAX_MARKERS) q.shift();
+  }
+
+  /** The latest time `node`'s markers prove every earlier event of it in (markers whose events are all in). */
+  #marked(node: string): number {
+    let t = this.#markedTime.get(node) ?? -Infinity;
+    const q = this.#markers.get(node);
+    if (!q) return t;
+    const next = this.#next.get(node) ?? 1;
+    while (q.length > 0 && q[0]!.lastSeq < next) {
+      const m = q.shift()!;
+      if (m.atNanos > t) t = m.atNanos;
+      this.#maxUncertainty = Math.max(this.#maxUncertainty, m.uncertaintyNanos);
+    }
+    this.#markedTime.set(node, t);
+    return t;
+  }
+
   /** Every event timed before this has arrived (-Infinity until every node was heard from). */
   #watermark(): number {
     let min = Infinity;
     for (const n of this.#opts.nodes) {
-      let t = this.#lastTime.get(n) ?? -Infinity;
+      let t = Math.max(this.#lastTime.get(n) ?? -Infinity, this.#marked(n));
       const q = this.#quiet.get(n);
       if (q) {
         const next = this.#next.get(n) ?? 1;

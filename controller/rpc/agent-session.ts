@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { AgentMessage, ClockMapping, ControllerMessage } from '../../proto/gen/agent';
+import type { AgentMessage, ClockMapping, ControllerMessage, PublisherProgress } from '../../proto/gen/agent';
 import type { AgentClient } from './agent-client';
 import { endStream } from './end-stream';
 import { AgentUnavailableError } from '../errors';
@@ -42,6 +42,8 @@ export class AgentSession {
   readonly clockViolations: ClockViolation[] = [];
   /** Date.now() of the agent's last answer on the session (for live progress). */
   lastHeardAt = 0;
+  /** Called with each of the agent's progress markers for this session's run (online checking's watermark). */
+  onProgress: ((p: PublisherProgress) => void) | undefined;
 
   constructor(
     readonly client: AgentClient,
@@ -76,6 +78,11 @@ export class AgentSession {
     this.#stream = stream;
     stream.on('data', (msg: AgentMessage) => {
       this.#reattachDelayMs = 200;
+      if (msg.body.oneofKind === 'progress') {
+        this.lastHeardAt = Date.now();
+        if (msg.body.progress.runId === this.timeline.id) this.onProgress?.(msg.body.progress);
+        return;
+      }
       if (msg.body.oneofKind !== 'pong') return;
       this.lastHeardAt = Date.now();
       const pending = this.#pending.get(msg.body.pong.id);

@@ -25,6 +25,12 @@ export interface MainPhaseHooks {
   beforeStep?(step: number, action: 'start' | 'stop'): void;
   /** Called after each step, with the schedule as it then stands. */
   afterStep?(schedule: MainPhaseSchedule): void;
+  /**
+   * Called every `watchEveryMs` while waiting for the next step, never during a nemesis action (so that what it
+   * records cannot interleave with a fault's events): the run's watchdog.
+   */
+  watch?(): Promise<void>;
+  watchEveryMs?: number;
 }
 
 /** The first step due after `nowNanos` (a resumed run skips the steps it missed while no controller ran). */
@@ -51,9 +57,15 @@ export async function runMainPhase(
   while (!signal.aborted) {
     const dueNanos = schedule.startNanos + (step + 1) * intervalNanos;
     const lastStretch = dueNanos > schedule.endNanos;
-    const waitMs = Math.max(0, ((lastStretch ? schedule.endNanos : dueNanos) - timeline.now()) / 1e6);
+    const untilNanos = lastStretch ? schedule.endNanos : dueNanos;
     try {
-      await sleep(waitMs, undefined, { signal });
+      for (;;) {
+        const waitMs = Math.max(0, (untilNanos - timeline.now()) / 1e6);
+        const watching = hooks.watch !== undefined && waitMs > (hooks.watchEveryMs ?? 2000);
+        await sleep(watching ? (hooks.watchEveryMs ?? 2000) : waitMs, undefined, { signal });
+        if (!watching) break;
+        await hooks.watch!();
+      }
     } catch {
       break;
     }

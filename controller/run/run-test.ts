@@ -22,6 +22,7 @@ import type { RunProgress } from '../progress/run-progress';
 import { runConsumerName } from '../event-stream';
 import { checkRunHistory, type RunVerdict } from './run-check';
 import { runMainPhase } from './main-phase';
+import { LeaseWatchdog } from './lease-watchdog';
 import { currentController, RUN_STATE_FILE, RunStateWriter } from './run-state';
 import { RunSummaries } from './run-summary';
 import { compareOnline, type OnlineCheck, type OnlineSummary } from '../online/online-check';
@@ -86,6 +87,7 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let collector: HistoryCollector | undefined;
   let summaries: RunSummaries | undefined;
   let online: OnlineCheck | undefined;
+  let watchdog: LeaseWatchdog | undefined;
   let onlineSummary: OnlineSummary | undefined;
   let nemesis: NemesisSchedule | undefined;
   /** run-state.json: what `faultline resume` needs to take the run over should this controller die. */
@@ -135,7 +137,13 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     store.writeJson('plan.json', { runId, ...config, nodeSpec: config.nodes, nodes: nodes, natsUrl });
     online = startOnlineCheck({ config, workload, runId, nodes: nodes.map((n) => n.name), timeline, runDir: store.dir, nc, log, progress });
     const feed = online;
-    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
+    for (const s of sessions) s.onProgress = (p) => feed.progress(s.client.node.name, p.lastSeq, p.timeNanos, p.uncertaintyNanos);
+    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), {
+      onEvent: (ev) => {
+        feed.take(ev);
+        watchdog?.seen(ev);
+      },
+    });
     await collector.start();
     runState = new RunStateWriter(store.path(RUN_STATE_FILE), {
       runId,
@@ -175,8 +183,22 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
       phase,
     });
     const mainProcesses = clients.map((_, i) => [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i));
+    const runningProcesses = Object.fromEntries(clients.map((c, i) => [c.node.name, mainProcesses[i]!]));
+    const stateNow = runState;
+    watchdog = new LeaseWatchdog({
+      clients, collector, events, concurrency: config.concurrency, mainProcesses, processCeiling: FINAL_PROCESS_BASE, log: log.child({ component: 'watchdog' }),
+      start: async (i, processes, epoch) => {
+        const start = workloadStart(i, 'main', processes);
+        // As a resumed run numbers its restarts (run-resume.ts): a fresh seed per epoch.
+        await clients[i]!.startWorkload({ ...start, seed: (start.seed + epoch * 15_485_863) >>> 0 });
+      },
+      restarted: (node, processes, epoch) => {
+        runningProcesses[node] = processes;
+        stateNow.update({ workload: { phase: 'main', epoch, processes: { ...runningProcesses } } });
+      },
+    });
     await Promise.all(clients.map((c, i) => c.startWorkload(workloadStart(i, 'main', mainProcesses[i]!))));
-    runState.update({ workload: { phase: 'main', epoch: 0, processes: Object.fromEntries(clients.map((c, i) => [c.node.name, mainProcesses[i]!])) } });
+    runState.update({ workload: { phase: 'main', epoch: 0, processes: { ...runningProcesses } } });
 
     if (config.nemesis.length > 0) {
       nemesis = new NemesisSchedule(
@@ -201,9 +223,12 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     const schedule = { startNanos: mainStart, endNanos: mainStart + config.timeLimitMs * 1e6, intervalMs: config.nemesisIntervalMs, nextStep: 0, faulted: false };
     runState.update({ phase: 'running', main: schedule, ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) });
     const state = runState;
+    const dog = watchdog;
     await runMainPhase(schedule, timeline, nemesis, log, signal, progress, {
       beforeStep: (step, action) => state.update({ nemesisInFlight: { action, step } }),
       afterStep: (main) => state.update({ main, ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) }, ['nemesisInFlight']),
+      watch: () => dog.check(),
+      watchEveryMs: 2000,
     });
     // Final phase: heal everything and verify it took before recovery and final reads.
     progress?.setPhase('healing');

@@ -153,6 +153,33 @@ export interface ClockPong {
     agentMonoNanos: number;
 }
 /**
+ * How far an agent's event stream of one run has got: every event of `run_id` it has stamped so far has a sequence
+ * number up to `last_seq`, and every event it stamps from now on has a higher one and a time at least `time_nanos`
+ * (mapped times never go backwards). Sent on the session every half second while the agent's clock is mapped onto
+ * the run's timeline, whether or not it has anything to publish: once the controller holds events 1..last_seq, a
+ * silent node no longer holds the online checkers' watermark back. Not an event: never in the stream or a history.
+ *
+ * @generated from protobuf message faultline.v1.PublisherProgress
+ */
+export interface PublisherProgress {
+    /**
+     * @generated from protobuf field: string run_id = 1
+     */
+    runId: string;
+    /**
+     * @generated from protobuf field: uint64 last_seq = 2
+     */
+    lastSeq: number;
+    /**
+     * @generated from protobuf field: int64 time_nanos = 3
+     */
+    timeNanos: number;
+    /**
+     * @generated from protobuf field: int64 uncertainty_nanos = 4
+     */
+    uncertaintyNanos: number;
+}
+/**
  * @generated from protobuf message faultline.v1.AgentMessage
  */
 export interface AgentMessage {
@@ -171,6 +198,12 @@ export interface AgentMessage {
          * @generated from protobuf field: faultline.v1.Heartbeat heartbeat = 2
          */
         heartbeat: Heartbeat;
+    } | {
+        oneofKind: "progress";
+        /**
+         * @generated from protobuf field: faultline.v1.PublisherProgress progress = 3
+         */
+        progress: PublisherProgress;
     } | {
         oneofKind: undefined;
     };
@@ -637,6 +670,13 @@ export interface WorkloadStatus {
      * @generated from protobuf field: uint64 unacked = 5
      */
     unacked: number; // events not yet acknowledged by JetStream
+    /**
+     * Why a workload of the run the controller still runs stopped: "lease" when the controller's lease lapsed (the agent
+     * healed its faults and stopped the workload; a live controller starts it again under fresh process ids).
+     *
+     * @generated from protobuf field: string stopped_by = 6
+     */
+    stoppedBy: string;
 }
 /**
  * @generated from protobuf message faultline.v1.StatusRequest
@@ -1309,11 +1349,83 @@ class ClockPong$Type extends MessageType<ClockPong> {
  */
 export const ClockPong = new ClockPong$Type();
 // @generated message type with reflection information, may provide speed optimized methods
+class PublisherProgress$Type extends MessageType<PublisherProgress> {
+    constructor() {
+        super("faultline.v1.PublisherProgress", [
+            { no: 1, name: "run_id", kind: "scalar", T: 9 /*ScalarType.STRING*/ },
+            { no: 2, name: "last_seq", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 3, name: "time_nanos", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 4, name: "uncertainty_nanos", kind: "scalar", T: 3 /*ScalarType.INT64*/, L: 2 /*LongType.NUMBER*/ }
+        ]);
+    }
+    create(value?: PartialMessage<PublisherProgress>): PublisherProgress {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.runId = "";
+        message.lastSeq = 0;
+        message.timeNanos = 0;
+        message.uncertaintyNanos = 0;
+        if (value !== undefined)
+            reflectionMergePartial<PublisherProgress>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: PublisherProgress): PublisherProgress {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* string run_id */ 1:
+                    message.runId = reader.string();
+                    break;
+                case /* uint64 last_seq */ 2:
+                    message.lastSeq = reader.uint64().toNumber();
+                    break;
+                case /* int64 time_nanos */ 3:
+                    message.timeNanos = reader.int64().toNumber();
+                    break;
+                case /* int64 uncertainty_nanos */ 4:
+                    message.uncertaintyNanos = reader.int64().toNumber();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: PublisherProgress, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* string run_id = 1; */
+        if (message.runId !== "")
+            writer.tag(1, WireType.LengthDelimited).string(message.runId);
+        /* uint64 last_seq = 2; */
+        if (message.lastSeq !== 0)
+            writer.tag(2, WireType.Varint).uint64(message.lastSeq);
+        /* int64 time_nanos = 3; */
+        if (message.timeNanos !== 0)
+            writer.tag(3, WireType.Varint).int64(message.timeNanos);
+        /* int64 uncertainty_nanos = 4; */
+        if (message.uncertaintyNanos !== 0)
+            writer.tag(4, WireType.Varint).int64(message.uncertaintyNanos);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message faultline.v1.PublisherProgress
+ */
+export const PublisherProgress = new PublisherProgress$Type();
+// @generated message type with reflection information, may provide speed optimized methods
 class AgentMessage$Type extends MessageType<AgentMessage> {
     constructor() {
         super("faultline.v1.AgentMessage", [
             { no: 1, name: "pong", kind: "message", oneof: "body", T: () => ClockPong },
-            { no: 2, name: "heartbeat", kind: "message", oneof: "body", T: () => Heartbeat }
+            { no: 2, name: "heartbeat", kind: "message", oneof: "body", T: () => Heartbeat },
+            { no: 3, name: "progress", kind: "message", oneof: "body", T: () => PublisherProgress }
         ]);
     }
     create(value?: PartialMessage<AgentMessage>): AgentMessage {
@@ -1340,6 +1452,12 @@ class AgentMessage$Type extends MessageType<AgentMessage> {
                         heartbeat: Heartbeat.internalBinaryRead(reader, reader.uint32(), options, (message.body as any).heartbeat)
                     };
                     break;
+                case /* faultline.v1.PublisherProgress progress */ 3:
+                    message.body = {
+                        oneofKind: "progress",
+                        progress: PublisherProgress.internalBinaryRead(reader, reader.uint32(), options, (message.body as any).progress)
+                    };
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -1358,6 +1476,9 @@ class AgentMessage$Type extends MessageType<AgentMessage> {
         /* faultline.v1.Heartbeat heartbeat = 2; */
         if (message.body.oneofKind === "heartbeat")
             Heartbeat.internalBinaryWrite(message.body.heartbeat, writer.tag(2, WireType.LengthDelimited).fork(), options).join();
+        /* faultline.v1.PublisherProgress progress = 3; */
+        if (message.body.oneofKind === "progress")
+            PublisherProgress.internalBinaryWrite(message.body.progress, writer.tag(3, WireType.LengthDelimited).fork(), options).join();
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -2804,7 +2925,8 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
             { no: 2, name: "invoked", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 3, name: "completed", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 4, name: "last_seq", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
-            { no: 5, name: "unacked", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ }
+            { no: 5, name: "unacked", kind: "scalar", T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 6, name: "stopped_by", kind: "scalar", T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<WorkloadStatus>): WorkloadStatus {
@@ -2814,6 +2936,7 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
         message.completed = 0;
         message.lastSeq = 0;
         message.unacked = 0;
+        message.stoppedBy = "";
         if (value !== undefined)
             reflectionMergePartial<WorkloadStatus>(this, message, value);
         return message;
@@ -2837,6 +2960,9 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
                     break;
                 case /* uint64 unacked */ 5:
                     message.unacked = reader.uint64().toNumber();
+                    break;
+                case /* string stopped_by */ 6:
+                    message.stoppedBy = reader.string();
                     break;
                 default:
                     let u = options.readUnknownField;
@@ -2865,6 +2991,9 @@ class WorkloadStatus$Type extends MessageType<WorkloadStatus> {
         /* uint64 unacked = 5; */
         if (message.unacked !== 0)
             writer.tag(5, WireType.Varint).uint64(message.unacked);
+        /* string stopped_by = 6; */
+        if (message.stoppedBy !== "")
+            writer.tag(6, WireType.LengthDelimited).string(message.stoppedBy);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
