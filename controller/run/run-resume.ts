@@ -223,6 +223,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     // Online checking as `run` does it, fed first the events already on disk; its lag counts from now on.
     online = startOnlineCheck({ config, workload, runId, nodes: plan.nodes.map((n) => n.name), timeline, runDir: store.dir, nc, log, progress, lagFromNanos: timeline.now() });
     const feed = online;
+    for (const s of sessions) s.onProgress = (p) => feed.progress(s.client.node.name, p.lastSeq, p.timeNanos, p.uncertaintyNanos);
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
     await collector.start();
     const eventsOnDisk = collector.received;
