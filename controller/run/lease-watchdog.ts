@@ -28,6 +28,8 @@ export interface LeaseWatchdogOptions {
    * seed, so that a restarted generator does not replay the same operations).
    */
   start: (i: number, processes: number[], epoch: number) => Promise<void>;
+  /** The epoch of the first restart (a resumed run continues its count); 1 by default. */
+  firstEpoch?: number;
   /** Called after a restart with the node's processes now and the epoch (for run-state.json). */
   restarted?: (node: string, processes: number[], epoch: number) => void;
   log: Logger;
@@ -51,6 +53,11 @@ export class LeaseWatchdog {
   /** Sees every event as it is written (the collector's hook): tracks the highest main-phase process id. */
   seen(ev: EventRecord): void {
     if (ev.process >= 0 && ev.process < this.#o.processCeiling && ev.process > this.#maxProcess) this.#maxProcess = ev.process;
+  }
+
+  /** Counts process ids seen before the watchdog was made (a resumed run's events already on disk). */
+  seenUpTo(maxProcess: number): void {
+    this.#maxProcess = Math.max(this.#maxProcess, maxProcess);
   }
 
   /** Asks every agent how its workload is; restarts those a lapsed lease stopped. Never throws. */
@@ -82,7 +89,7 @@ export class LeaseWatchdog {
     log.warn({ node, lastSeq, processes }, 'the agent\'s lease lapsed (it healed its faults and stopped its workload); starting the workload again');
     await events.nemesis('invoke', 'workload-restart', { node });
     try {
-      await this.#o.start(i, processes, this.restarts.length + 1);
+      await this.#o.start(i, processes, this.#epoch());
     } catch (err) {
       await events.nemesis('info', 'workload-restart', { node }, `Cannot restart the workload: ${(err as Error).message}`);
       throw err;
@@ -90,6 +97,11 @@ export class LeaseWatchdog {
     this.#maxProcess = Math.max(this.#maxProcess, ...processes);
     this.restarts.push({ node, processes, lastSeq });
     await events.nemesis('ok', 'workload-restart', { node, processes, afterSeq: lastSeq, reason: 'the agent\'s lease lapsed: it healed its faults and stopped its workload', activeFaults });
-    this.#o.restarted?.(node, processes, this.restarts.length);
+    this.#o.restarted?.(node, processes, this.#epoch() - 1);
+  }
+
+  /** The epoch the next restart runs under. */
+  #epoch(): number {
+    return (this.#o.firstEpoch ?? 1) + this.restarts.length;
   }
 }

@@ -44,6 +44,7 @@ import { finishRun, readFinishPlan } from './run-finish';
 import type { RunConfig } from './run-options';
 import { bootId, controllerAlive, currentController, readRunState, RUN_STATE_FILE, RunStateWriter, type RunState } from './run-state';
 import { startOnlineCheck } from './run-online';
+import { LeaseWatchdog } from './lease-watchdog';
 import { RunSummaries } from './run-summary';
 import { FINAL_PROCESS_BASE, interruptedVerdict, waitForPhaseEnd, type RunOutcome } from './run-test';
 
@@ -172,6 +173,9 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
   let summaries: RunSummaries | undefined;
   let online: OnlineCheck | undefined;
   let onlineSummary: OnlineSummary | undefined;
+  let watchdog: LeaseWatchdog | undefined;
+  /** The highest main-phase process id among the events, those already on disk included (for the watchdog). */
+  let maxMainProcess = -1;
   let collected: { gaps: SequenceGap[]; expected: Record<string, number> } = { gaps: [], expected: {} };
   let recovery: Recovery | undefined;
   const warn = (node: string, err: unknown) => log.warn({ node, err }, 'resume step failed');
@@ -224,7 +228,13 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     online = startOnlineCheck({ config, workload, runId, nodes: plan.nodes.map((n) => n.name), timeline, runDir: store.dir, nc, log, progress, lagFromNanos: timeline.now() });
     const feed = online;
     for (const s of sessions) s.onProgress = (p) => feed.progress(s.client.node.name, p.lastSeq, p.timeNanos, p.uncertaintyNanos);
-    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), { onEvent: (ev) => feed.take(ev) });
+    collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), {
+      onEvent: (ev) => {
+        feed.take(ev);
+        if (ev.process >= 0 && ev.process < FINAL_PROCESS_BASE && ev.process > maxMainProcess) maxMainProcess = ev.process;
+        watchdog?.seen(ev);
+      },
+    });
     await collector.start();
     const eventsOnDisk = collector.received;
     summaries = new RunSummaries(collector, store.path('summaries.jsonl'), log.child({ component: 'summary' }), config.summaryIntervalMs, online);
@@ -342,9 +352,26 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     }
     state.update({ ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) }, ['nemesisInFlight']);
 
-    // 6. The rest of the run, as `run` does it.
+    // 6. The rest of the run, as `run` does it, with its watchdog for leases that lapse while this controller runs.
     let phase = saved.phase;
     if (phase === 'running' && saved.main) {
+      const running = { ...(state.state.workload?.processes ?? {}) };
+      const dog = (watchdog = new LeaseWatchdog({
+        clients,
+        collector,
+        events,
+        concurrency: config.concurrency,
+        mainProcesses: clients.map((c) => running[c.node.name] ?? []),
+        processCeiling: FINAL_PROCESS_BASE,
+        firstEpoch: (state.state.workload?.epoch ?? 0) + 1,
+        start: (i, processes, epoch) => clients[i]!.startWorkload(workloadStartFor(config, runId, i, 'main', processes, epoch)).then(() => undefined),
+        restarted: (node, processes, epoch) => {
+          running[node] = processes;
+          state.update({ workload: { phase: 'main', epoch, processes: { ...running } } });
+        },
+        log: log.child({ component: 'watchdog' }),
+      }));
+      dog.seenUpTo(maxMainProcess);
       progress?.setPhase('running', Date.now() - (timeline.now() - saved.main.startNanos) / 1e6);
       const nextStep = nextStepAfter(saved.main, timeline.now());
       // The schedule alternates: even steps start a fault, odd steps heal it.
@@ -354,6 +381,8 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
       await runMainPhase(schedule, timeline, nemesis, log, signal, progress, {
         beforeStep: (step, action) => state.update({ nemesisInFlight: { action, step } }),
         afterStep: (main) => state.update({ main, ...(nemesis ? { nemesis: nemesis.snapshot() } : {}) }, ['nemesisInFlight']),
+        watch: () => dog.check(),
+        watchEveryMs: 2000,
       });
       phase = 'healing';
     }
