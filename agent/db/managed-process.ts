@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { removeFaketimeShm } from '../faults/clock-faketime';
 
 export type ProcessState = 'stopped' | 'running' | 'paused';
 
@@ -47,7 +48,15 @@ export class ManagedProcess {
       });
       this.#child = child;
       this.#paused = false;
-      this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+      this.#exited = new Promise((resolve) =>
+        child.once('exit', () => {
+          // A process under libfaketime leaves its shared-memory files when it ends without running libfaketime's
+          // destructor (killed, or exiting on its own through _exit, as a Galera member that cannot join does).
+          // It is reaped now: its files are nobody's.
+          if (child.pid !== undefined) removeFaketimeShm(child.pid);
+          resolve();
+        }),
+      );
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
