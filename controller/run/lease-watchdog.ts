@@ -9,10 +9,10 @@
  * the node, the new processes and the agent's faults then; or info when it could not be started).
  */
 import type { Logger } from 'pino';
-import type { EventRecord } from '../../events/contract';
 import type { ControllerEvents } from '../controller-events';
 import type { HistoryCollector } from '../history-collector';
 import type { AgentClient } from '../rpc/agent-client';
+import type { MainProcessHighWater } from './workload-start';
 
 export interface LeaseWatchdogOptions {
   clients: readonly AgentClient[];
@@ -21,8 +21,8 @@ export interface LeaseWatchdogOptions {
   concurrency: number;
   /** Per client (same order), the main phase's original process ids. */
   mainProcesses: readonly (readonly number[])[];
-  /** Process ids from here on are the final phase's: not counted. */
-  processCeiling: number;
+  /** The highest main-phase process id of the run's events, fed by the collector: new ids go above it. */
+  ids: MainProcessHighWater;
   /**
    * Starts the main workload of client `i` under `processes`; `epoch` counts the run's restarts (1, 2, ...: a fresh
    * seed, so that a restarted generator does not replay the same operations).
@@ -43,21 +43,10 @@ export interface WorkloadRestart {
 
 export class LeaseWatchdog {
   readonly #o: LeaseWatchdogOptions;
-  #maxProcess = -1;
   readonly restarts: WorkloadRestart[] = [];
 
   constructor(opts: LeaseWatchdogOptions) {
     this.#o = opts;
-  }
-
-  /** Sees every event as it is written (the collector's hook): tracks the highest main-phase process id. */
-  seen(ev: EventRecord): void {
-    if (ev.process >= 0 && ev.process < this.#o.processCeiling && ev.process > this.#maxProcess) this.#maxProcess = ev.process;
-  }
-
-  /** Counts process ids seen before the watchdog was made (a resumed run's events already on disk). */
-  seenUpTo(maxProcess: number): void {
-    this.#maxProcess = Math.max(this.#maxProcess, maxProcess);
   }
 
   /** Asks every agent how its workload is; restarts those a lapsed lease stopped. Never throws. */
@@ -84,7 +73,7 @@ export class LeaseWatchdog {
       log.warn({ node, lastSeq, missing }, 'a lapsed lease stopped a workload; its events are not all in yet, restart deferred');
       return;
     }
-    const shift = (Math.floor(Math.max(this.#maxProcess, 0) / concurrency) + 1) * concurrency;
+    const shift = (Math.floor(Math.max(this.#o.ids.max, 0) / concurrency) + 1) * concurrency;
     const processes = this.#o.mainProcesses[i]!.map((p) => p + shift);
     log.warn({ node, lastSeq, processes }, 'the agent\'s lease lapsed (it healed its faults and stopped its workload); starting the workload again');
     await events.nemesis('invoke', 'workload-restart', { node });
@@ -94,7 +83,7 @@ export class LeaseWatchdog {
       await events.nemesis('info', 'workload-restart', { node }, `Cannot restart the workload: ${(err as Error).message}`);
       throw err;
     }
-    this.#maxProcess = Math.max(this.#maxProcess, ...processes);
+    this.#o.ids.raise(processes);
     this.restarts.push({ node, processes, lastSeq });
     await events.nemesis('ok', 'workload-restart', { node, processes, afterSeq: lastSeq, reason: 'the agent\'s lease lapsed: it healed its faults and stopped its workload', activeFaults });
     this.#o.restarted?.(node, processes, this.#epoch() - 1);

@@ -11,10 +11,8 @@
  * A run that had reached its collection is finished as `resume --finish` finishes it.
  */
 import { connect, type NatsConnection } from 'nats';
-import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { UsageError } from '../../core/errors';
@@ -32,7 +30,7 @@ import { NemesisSchedule } from '../nemesis/nemesis-schedule';
 import { compareOnline, type OnlineCheck, type OnlineSummary } from '../online/online-check';
 import type { RunProgress } from '../progress/run-progress';
 import { writeRunReport } from '../report/write-report';
-import { AgentClient, type StatusResponse, type WorkloadStart } from '../rpc/agent-client';
+import { AgentClient, type StatusResponse } from '../rpc/agent-client';
 import { AgentSession } from '../rpc/agent-session';
 import { natsConnectOptions, type FleetAccess } from '../rpc/credentials';
 import { RunStore } from '../store';
@@ -45,6 +43,7 @@ import type { RunConfig } from './run-options';
 import { bootId, controllerAlive, currentController, readRunState, RUN_STATE_FILE, RunStateWriter, type RunState } from './run-state';
 import { startOnlineCheck } from './run-online';
 import { LeaseWatchdog } from './lease-watchdog';
+import { MainProcessHighWater, workloadStartFor } from './workload-start';
 import { RunSummaries } from './run-summary';
 import { FINAL_PROCESS_BASE, interruptedVerdict, waitForPhaseEnd, type RunOutcome } from './run-test';
 
@@ -107,39 +106,6 @@ export function readResumable(runDir: string): { plan: ReturnType<typeof readFin
   return { plan, saved };
 }
 
-/** Highest process id in the raw events below `limit` (main phase) and from it (final phase); -1 when none. */
-async function maxProcessIds(rawPath: string): Promise<{ main: number; final: number }> {
-  const out = { main: -1, final: -1 };
-  const re = /"process":\s*"?(-?\d+)/;
-  for await (const line of createInterface({ input: createReadStream(rawPath), crlfDelay: Infinity })) {
-    const m = re.exec(line);
-    if (!m) continue;
-    const p = Number(m[1]);
-    if (p < 0) continue;
-    if (p < FINAL_PROCESS_BASE) out.main = Math.max(out.main, p);
-    else out.final = Math.max(out.final, p);
-  }
-  return out;
-}
-
-/** What node `i` is told to run, as `run` tells it; a restart (`epoch` > 0) gets its own seed. */
-function workloadStartFor(config: RunConfig, runId: string, i: number, phase: 'main' | 'final', processes: number[], epoch: number): WorkloadStart {
-  return {
-    runId,
-    workload: config.workload,
-    db: config.db,
-    processes,
-    concurrency: config.concurrency,
-    rateHz: (config.rateHz * processes.length) / config.concurrency,
-    seed: (config.seed + i * 7919 + (phase === 'final' ? 104_729 : 0) + epoch * 15_485_863) >>> 0,
-    opTimeoutMs: config.opTimeoutMs,
-    keyCount: config.keyCount,
-    keyPeriodMs: config.keyPeriodMs,
-    dbOptions: config.dbOptions,
-    phase,
-  };
-}
-
 /**
  * Takes the run in `runDir` over and runs it to its end, as `runTest` would have: the rest of the main phase, heal,
  * recovery, final phase, collection, teardown, check. @throws UsageError when the folder cannot be resumed.
@@ -173,9 +139,6 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
   let summaries: RunSummaries | undefined;
   let online: OnlineCheck | undefined;
   let onlineSummary: OnlineSummary | undefined;
-  let watchdog: LeaseWatchdog | undefined;
-  /** The highest main-phase process id among the events, those already on disk included (for the watchdog). */
-  let maxMainProcess = -1;
   let collected: { gaps: SequenceGap[]; expected: Record<string, number> } = { gaps: [], expected: {} };
   let recovery: Recovery | undefined;
   const warn = (node: string, err: unknown) => log.warn({ node, err }, 'resume step failed');
@@ -228,11 +191,12 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     online = startOnlineCheck({ config, workload, runId, nodes: plan.nodes.map((n) => n.name), timeline, runDir: store.dir, nc, log, progress, lagFromNanos: timeline.now() });
     const feed = online;
     for (const s of sessions) s.onProgress = (p) => feed.progress(s.client.node.name, p.lastSeq, p.timeNanos, p.uncertaintyNanos);
+    // The highest main-phase process id, of the events already on disk too: restarted workloads get ids above it.
+    const ids = new MainProcessHighWater(FINAL_PROCESS_BASE);
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), {
       onEvent: (ev) => {
         feed.take(ev);
-        if (ev.process >= 0 && ev.process < FINAL_PROCESS_BASE && ev.process > maxMainProcess) maxMainProcess = ev.process;
-        watchdog?.seen(ev);
+        ids.seen(ev);
       },
     });
     await collector.start();
@@ -271,10 +235,9 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     if (toRestart.length > 0) {
       const stoppedAt = Object.fromEntries(toRestart.map((c) => [c.node.name, Number(statuses.get(c.node.name)!.workload?.lastSeq ?? 0)]));
       const missing = await collector.waitFor(stoppedAt, 20_000);
-      const seen = await maxProcessIds(store.path('events.raw.jsonl'));
       // Events still missing may hold higher ids: leave room for one retirement per missing event.
       const room = missing.reduce((n, g) => n + (g.to - g.from + 1), 0);
-      const shift = (Math.floor((seen.main + room * config.concurrency) / config.concurrency) + 1) * config.concurrency;
+      const shift = (Math.floor((ids.max + room * config.concurrency) / config.concurrency) + 1) * config.concurrency;
       const processes = { ...(saved.workload?.processes ?? {}) };
       for (const c of toRestart) processes[c.node.name] = workloadsRestarted[c.node.name] = (saved.workload?.processes[c.node.name] ?? []).map((p) => p + shift);
       state.update({ workload: { phase: 'main', epoch, processes } });
@@ -356,13 +319,13 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
     let phase = saved.phase;
     if (phase === 'running' && saved.main) {
       const running = { ...(state.state.workload?.processes ?? {}) };
-      const dog = (watchdog = new LeaseWatchdog({
+      const dog = new LeaseWatchdog({
         clients,
         collector,
         events,
         concurrency: config.concurrency,
         mainProcesses: clients.map((c) => running[c.node.name] ?? []),
-        processCeiling: FINAL_PROCESS_BASE,
+        ids,
         firstEpoch: (state.state.workload?.epoch ?? 0) + 1,
         start: (i, processes, epoch) => clients[i]!.startWorkload(workloadStartFor(config, runId, i, 'main', processes, epoch)).then(() => undefined),
         restarted: (node, processes, epoch) => {
@@ -370,8 +333,7 @@ export async function resumeRun(runDir: string, opts: ResumeOptions, log: Logger
           state.update({ workload: { phase: 'main', epoch, processes: { ...running } } });
         },
         log: log.child({ component: 'watchdog' }),
-      }));
-      dog.seenUpTo(maxMainProcess);
+      });
       progress?.setPhase('running', Date.now() - (timeline.now() - saved.main.startNanos) / 1e6);
       const nextStep = nextStepAfter(saved.main, timeline.now());
       // The schedule alternates: even steps start a fault, odd steps heal it.

@@ -23,6 +23,7 @@ import { runConsumerName } from '../event-stream';
 import { checkRunHistory, type RunVerdict } from './run-check';
 import { runMainPhase } from './main-phase';
 import { LeaseWatchdog } from './lease-watchdog';
+import { MainProcessHighWater, workloadStartFor } from './workload-start';
 import { currentController, RUN_STATE_FILE, RunStateWriter } from './run-state';
 import { RunSummaries } from './run-summary';
 import { compareOnline, type OnlineCheck, type OnlineSummary } from '../online/online-check';
@@ -87,7 +88,6 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
   let collector: HistoryCollector | undefined;
   let summaries: RunSummaries | undefined;
   let online: OnlineCheck | undefined;
-  let watchdog: LeaseWatchdog | undefined;
   let onlineSummary: OnlineSummary | undefined;
   let nemesis: NemesisSchedule | undefined;
   /** run-state.json: what `faultline resume` needs to take the run over should this controller die. */
@@ -138,10 +138,11 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     online = startOnlineCheck({ config, workload, runId, nodes: nodes.map((n) => n.name), timeline, runDir: store.dir, nc, log, progress });
     const feed = online;
     for (const s of sessions) s.onProgress = (p) => feed.progress(s.client.node.name, p.lastSeq, p.timeNanos, p.uncertaintyNanos);
+    const ids = new MainProcessHighWater(FINAL_PROCESS_BASE);
     collector = new HistoryCollector(nc, runId, store.path('events.raw.jsonl'), log.child({ component: 'collector' }), {
       onEvent: (ev) => {
         feed.take(ev);
-        watchdog?.seen(ev);
+        ids.seen(ev);
       },
     });
     await collector.start();
@@ -168,29 +169,14 @@ export async function runTest(config: RunConfig, log: Logger, signal: AbortSigna
     await startCluster(clients, config.db, runId, config.dbOptions);
     log.info('cluster ready');
 
-    const workloadStart = (i: number, phase: 'main' | 'final', processes: number[]): WorkloadStart => ({
-      runId,
-      workload: config.workload,
-      db: config.db,
-      processes,
-      concurrency: config.concurrency,
-      rateHz: (config.rateHz * processes.length) / config.concurrency,
-      seed: (config.seed + i * 7919 + (phase === 'final' ? 104_729 : 0)) >>> 0,
-      opTimeoutMs: config.opTimeoutMs,
-      keyCount: config.keyCount,
-      keyPeriodMs: config.keyPeriodMs,
-      dbOptions: config.dbOptions,
-      phase,
-    });
+    const workloadStart = (i: number, phase: 'main' | 'final', processes: number[], epoch = 0): WorkloadStart => workloadStartFor(config, runId, i, phase, processes, epoch);
     const mainProcesses = clients.map((_, i) => [...Array(config.concurrency).keys()].filter((p) => p % clients.length === i));
     const runningProcesses = Object.fromEntries(clients.map((c, i) => [c.node.name, mainProcesses[i]!]));
     const stateNow = runState;
-    watchdog = new LeaseWatchdog({
-      clients, collector, events, concurrency: config.concurrency, mainProcesses, processCeiling: FINAL_PROCESS_BASE, log: log.child({ component: 'watchdog' }),
+    const watchdog = new LeaseWatchdog({
+      clients, collector, events, concurrency: config.concurrency, mainProcesses, ids, log: log.child({ component: 'watchdog' }),
       start: async (i, processes, epoch) => {
-        const start = workloadStart(i, 'main', processes);
-        // As a resumed run numbers its restarts (run-resume.ts): a fresh seed per epoch.
-        await clients[i]!.startWorkload({ ...start, seed: (start.seed + epoch * 15_485_863) >>> 0 });
+        await clients[i]!.startWorkload(workloadStart(i, 'main', processes, epoch));
       },
       restarted: (node, processes, epoch) => {
         runningProcesses[node] = processes;
