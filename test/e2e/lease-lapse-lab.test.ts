@@ -44,7 +44,10 @@ function rawEvents(dir: string): RawEvent[] {
 function assertRestarted(events: RawEvent[], from: number): void {
   const restarts = events.filter((e) => e.f === 'workload-restart' && e.type === 'ok' && Number(e.timeNanos) >= from).map((e) => ({ ...(JSON.parse(e.valueJson) as { node: string; processes: number[] }), at: Number(e.timeNanos) }));
   assert.deepEqual(restarts.map((r) => r.node).sort(), ['n1', 'n2', 'n3'], 'each agent\'s lapsed workload was restarted once');
-  const before = new Set(events.filter((e) => Number(e.process) >= 0 && Number(e.timeNanos) < Math.min(...restarts.map((r) => r.at))).map((e) => Number(e.process)));
+  // Ids in use before the first restart began (its invoke: a restarted workload's first operations may be stamped
+  // before the controller stamps the restart's completion).
+  const begun = Math.min(...events.filter((e) => e.f === 'workload-restart' && e.type === 'invoke' && Number(e.timeNanos) >= from).map((e) => Number(e.timeNanos)));
+  const before = new Set(events.filter((e) => Number(e.process) >= 0 && Number(e.timeNanos) < begun).map((e) => Number(e.process)));
   for (const r of restarts) {
     for (const p of r.processes) assert.ok(!before.has(p), `process ${p} is new`);
     const after = events.filter((e) => e.node === r.node && r.processes.includes(Number(e.process)) && e.type === 'ok');
