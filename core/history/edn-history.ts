@@ -6,6 +6,7 @@
 import { HistoryFormatError } from '../errors';
 import { EdnReader, NeedMoreInput, isDelimiterCode, keyOf, readEdnHistoryForms } from './edn';
 import { EdnOpScanner } from './edn-scan';
+import { HistoryColumns } from './columns';
 import { newOp } from './op-shape';
 import type { Op, OpType, ProcessId } from './operation';
 
@@ -190,6 +191,20 @@ export function parseEdnOps(chunks: Iterable<string>): ReadOps {
   const out: ReadOps = { ops: [], jepsenIndex: [] };
   readEdnHistoryForms(chunks, () => undefined, (r) => readOpForm(r, out));
   return out;
+}
+
+/** Columns read from a Jepsen file, with each event's `:index` (NaN where it has none), before ordering. */
+export interface ReadColumns {
+  columns: HistoryColumns;
+  jepsenIndex: Float64Array;
+}
+
+/** As {@link parseEdnBytes}, into columns. */
+export function parseEdnColumns(chunks: Iterable<Buffer>, fast = true, expected?: number): ReadColumns {
+  const { ops, jepsenIndex } = parseEdnBytes(chunks, fast);
+  const columns = new HistoryColumns(expected);
+  for (const op of ops) columns.pushOp(op);
+  return { columns, jepsenIndex: Float64Array.from(jepsenIndex, (x) => x ?? NaN) };
 }
 
 /**

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HistoryFormatError } from '../errors';
 import { Random } from '../generator/random';
-import { parseHistoryBytes, parseHistoryText } from './read-history';
+import { parseHistoryBytes, parseHistoryBytesColumns, parseHistoryText } from './read-history';
 
 const SEED = Number(process.env.FAULTLINE_FUZZ_SEED ?? 20261202);
 const CASES = Number(process.env.FAULTLINE_FUZZ_CASES ?? 4000);
@@ -24,7 +24,10 @@ function outcome(read: () => { format: string; ops: unknown }): Outcome {
   }
 }
 
-/** Reads `text` as a file named `file` three ways (text reader, bytes slow, bytes fast) and wants one answer. */
+/**
+ * Reads `text` as a file named `file` five ways (text reader, bytes slow, bytes fast, and into columns slow and
+ * fast, made into ops) and wants one answer.
+ */
 function sameEverywhere(text: string, file: string | undefined, what: string): Outcome {
   const bytes = Buffer.from(text, 'utf8');
   const reference = outcome(() => parseHistoryText(text, file));
@@ -32,6 +35,13 @@ function sameEverywhere(text: string, file: string | undefined, what: string): O
   const fast = outcome(() => parseHistoryBytes(bytes, file, true));
   assert.deepStrictEqual(slow, reference, `${what}: the slow byte reader differs from the text reader on ${JSON.stringify(text.slice(0, 400))}`);
   assert.deepStrictEqual(fast, reference, `${what}: the fast path differs from the full reader on ${JSON.stringify(text.slice(0, 400))}`);
+  for (const quick of [false, true]) {
+    const columns = outcome(() => {
+      const r = parseHistoryBytesColumns(bytes, file, quick);
+      return { format: r.format, ops: r.columns.toOps() };
+    });
+    assert.deepStrictEqual(columns, reference, `${what}: the ${quick ? 'fast' : 'slow'} column reader differs from the full reader on ${JSON.stringify(text.slice(0, 400))}`);
+  }
   return reference;
 }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { HistoryFormatError } from '../errors';
 import { Random } from '../generator/random';
 import { parseEdnOps, parseJepsenTxt } from './edn-history';
-import { parseHistoryBytes, parseHistoryText } from './read-history';
+import { parseHistoryBytes, parseHistoryBytesColumns, parseHistoryText } from './read-history';
 
 const SEED = Number(process.env.FAULTLINE_FUZZ_SEED ?? 20261201);
 const CASES = Number(process.env.FAULTLINE_FUZZ_CASES ?? 4000);
@@ -35,6 +35,14 @@ function survives(input: string, what: string): boolean {
   } catch (err) {
     fast = err instanceof HistoryFormatError ? err.message : err;
   }
+  let columns: unknown;
+  try {
+    const r = parseHistoryBytesColumns(Buffer.from(input, 'utf8'));
+    columns = { format: r.format, ops: r.columns.toOps() };
+  } catch (err) {
+    columns = err instanceof HistoryFormatError ? err.message : err;
+  }
+  assert.deepStrictEqual(columns, fast, `${what}: the column reader differs on ${JSON.stringify(input.slice(0, 300))}`);
   try {
     const r = parseHistoryText(input);
     assert.deepStrictEqual(fast, r, `${what}: the byte reader differs on ${JSON.stringify(input.slice(0, 300))}`);
