@@ -6,6 +6,7 @@
 import { HistoryFormatError } from '../errors';
 import { EdnReader, NeedMoreInput, isDelimiterCode, keyOf, readEdnHistoryForms } from './edn';
 import { EdnOpScanner } from './edn-scan';
+import { EdnColumnScanner } from './edn-columns';
 import { HistoryColumns } from './columns';
 import { newOp } from './op-shape';
 import type { Op, OpType, ProcessId } from './operation';
@@ -199,12 +200,69 @@ export interface ReadColumns {
   jepsenIndex: Float64Array;
 }
 
-/** As {@link parseEdnBytes}, into columns. */
+/**
+ * As {@link parseEdnBytes}, into columns: lines holding one op map of the common shape are read by
+ * {@link EdnColumnScanner} straight from the bytes into the columns; any other line, or the rest of the file from
+ * it, as parseEdnBytes reads it, each op it makes pushed into the columns. `expected`: about how many events.
+ * @throws HistoryFormatError naming the line.
+ */
 export function parseEdnColumns(chunks: Iterable<Buffer>, fast = true, expected?: number): ReadColumns {
-  const { ops, jepsenIndex } = parseEdnBytes(chunks, fast);
   const columns = new HistoryColumns(expected);
-  for (const op of ops) columns.pushOp(op);
-  return { columns, jepsenIndex: Float64Array.from(jepsenIndex, (x) => x ?? NaN) };
+  let jepsenIndex = new Float64Array(columns.type.length);
+  const setIndex = (i: number, x: number): void => {
+    if (i >= jepsenIndex.length) {
+      const bigger = new Float64Array(Math.max(jepsenIndex.length * 2, i + 1));
+      bigger.set(jepsenIndex);
+      jepsenIndex = bigger;
+    }
+    jepsenIndex[i] = x;
+  };
+  // The slow path's ops, moved into the columns as soon as they are read.
+  const slow: ReadOps = { ops: [], jepsenIndex: [] };
+  const flush = (): void => {
+    for (let k = 0; k < slow.ops.length; k++) setIndex(columns.pushOp(slow.ops[k]!), slow.jepsenIndex[k] ?? NaN);
+    slow.ops.length = 0;
+    slow.jepsenIndex.length = 0;
+  };
+  const done = (): ReadColumns => ({ columns, jepsenIndex: jepsenIndex.subarray(0, columns.length) });
+  const sc = new EdnColumnScanner(columns);
+  const it = chunks[Symbol.iterator]();
+  let line = 1;
+  let started = false;
+  for (;;) {
+    const next = it.next();
+    if (next.done === true) return done();
+    const b = next.value;
+    const end = b.length;
+    let p = 0;
+    while (p < end) {
+      const q = fast ? sc.scan(b, p, end, line) : -1;
+      if (q >= 0) {
+        if (!sc.blank) {
+          setIndex(columns.length - 1, sc.index);
+          started = true;
+        }
+        line++;
+        p = q;
+        continue;
+      }
+      const nl = b.indexOf(10, p);
+      const stop = nl < 0 ? end : nl + 1;
+      const read = readLineAlone(b.toString('utf8', p, stop), line, slow, started);
+      if (read < 0) {
+        readEdnHistoryForms(restOf(b.toString('utf8', p, end), it), () => undefined, (r) => {
+          readOpForm(r, slow);
+          flush();
+          return undefined;
+        }, { line, started });
+        return done();
+      }
+      flush();
+      if (read > 0) started = true;
+      line++;
+      p = stop;
+    }
+  }
 }
 
 /**
