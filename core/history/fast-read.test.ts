@@ -202,6 +202,27 @@ test('the fast path keeps what the full reader keeps on hand-picked lines', () =
     '{:type :invoke, :f :read, :value nil, :process :nemesis, :node "n1", :key 3, :error [:x "y"]}\r\n',
     '{:type :bogus, :f :read, :value nil, :process 0}\n',
     '{:index 1, :type :invoke, :f :read, :value nil, :process 0, :time 5}\n{:index 0, :type :invoke, :f :read, :value nil, :process 1, :time 9}\n',
+    // Fields the column reader reads itself, each way the op reader takes them.
+    '{:type "ok", :f "read", :value (1 2), :process "nemesis"}\n{:type :info, :f :read, :value nil, :process 1.0, :index 2.0}\n{:type :fail, :f :w, :value nil, :process -3, :index 1.5}\n',
+    '{:type :invoke, :f 3, :value nil, :process 0}\n{:type :invoke, :f 1.5, :value nil, :process 0}\n{:type :invoke, :f nil, :value nil, :process 0}\n',
+    '{:type :invoke, :f :read, :value nil, :process 1.5}\n',
+    '{:type :invoke, :f :read, :value nil, :process [1]}\n',
+    '{:type :invoke, :f :read, :value nil, :process nil}\n',
+    '{:type :invoke, :f :read, :value nil, :process 0, :time :x, :index :y}\n{:type :ok, :f :read, :value nil, :process 0, :time [1 2], :index "3"}\n',
+    '{:type :invoke, :f :read, :value nil, :process 0, :key [1 :a "b" nil], :error :timeout, :node :n1}\n{:type :ok, :f :read, :value nil, :process 0, :key :k, :error [:a 1.5 true], :node 3}\n',
+    '{:type :invoke, :f :read, :value nil, :process 0, :key nil, :error nil, :node nil}\n{:type :ok, :f :read, :value nil, :process 0, :key 1.5, :error true, :node [1]}\n{:type :ok, :f :read, :value nil, :process 0, :key -0.0, :error 7}\n',
+    '{:type :invoke, :f :read, :value nil, :process 0, :a 1, :b 2, :c 3, :d 4, :e 5, :g 6, :h 7, :i 8, :j 9, :k 10, :l 11, :m 12, :n 13, :o 14, :p 15, :q 16, :r 17}\n',
+    '{:type :invoke, :f :read, :value nil, :process 0, :ab 1, :a 2, :abc 3, :ab 4}\n',
+    '{:type :invoke, :f :a-keyword-much-longer-than-thirty-two-bytes, :value ["a string much longer than thirty-two bytes" :another-keyword-much-longer-than-thirty-two-bytes], :process 0}\n',
+    '{:type :invoke, :f :read, :value [nil [nil] [1 nil 2] [0] [007] [-1] [nilx] true false], :process 0}\n',
+    '{:type :invoke, :f :read, :value [1 -x], :process 0}\n',
+    '{:type :invoke, :f :read, :value [1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 123456789012345 1234567890123456], :process 0}\n',
+    `{:type :invoke, :f :read, :value ${'['.repeat(64)}1${']'.repeat(64)}, :process 0}\n{:type :ok, :f :read, :value ${'['.repeat(65)}1${']'.repeat(65)}, :process 0}\n`,
+    '{:type :ok:, :f :read, :value nil, :process 0}\n{:type :okay, :f :read, :value nil, :process 0}\n',
+    '{:type :invoke, :f :read, :value nil, :process :nemesis2}\n',
+    '{:type :invoke, :f :read/x, :value nil, :process 0}\n{:type :invoke, :f :read/, :value nil, :process 0}\n',
+    '{:type :invoke, :f :read, :value nil, :process 0, :time 12, :index 3}   \n{:type :invoke, :f :read, :value nil, :process 0, :time 012, :index 4}\n',
+    '{:type :invoke, :f :read, :process 0, :time 1}\n{:type :ok, :f :read, :process 0, :time 2, :value [1 2]}\n',
   ];
   for (const t of edn) sameEverywhere(t, undefined, 'EDN');
   const jsonl = [
