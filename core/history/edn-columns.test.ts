@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HistoryColumns, T_INFO, T_INVOKE, T_OK, V_ARR, V_NULL, V_NUM, V_STR } from './columns';
 import { EdnColumnScanner } from './edn-columns';
-import { parseEdnColumns } from './edn-history';
+import { parseEdnBytes, parseEdnColumns } from './edn-history';
+import { Random } from '../generator/random';
 
 function scanAll(text: string, cols = new HistoryColumns(16)): { cols: HistoryColumns; sc: EdnColumnScanner; ends: number[] } {
   const b = Buffer.from(text, 'utf8');
@@ -125,4 +126,52 @@ test('parseEdnColumns: fast lines, slow lines and forms in between, with :index 
     ['invoke', 'write', 1, 4],
     ['ok', 'write', 1, 6],
   ]);
+});
+
+test('parseEdnColumns reads the same whatever newlines the chunks end at, and what parseEdnBytes reads', () => {
+  const rng = new Random(20261203);
+  const lines = [
+    '{:type :invoke, :f :write, :value [1 2], :process 0, :time 10, :index 0}',
+    '{:type :ok, :f :write, :value [1 2], :process 0, :time 11, :index 1}',
+    '#jepsen.history.Op{:type :invoke, :f :read, :value [1 nil], :process 1, :time 12, :index 2}',
+    '{:type :ok, :f :read,\n :value [1 2], :process 1, :time 13, :index 3}',
+    '; a comment',
+    '',
+    '{:type :info, :f :kill, :value :all, :process :nemesis, :time 14, :index 4, :error [:timeout "x"]}',
+    '{:type :invoke, :f :read, :value 0x10, :process 2, :time 15, :index 5}',
+  ];
+  const broken = ['{:type :ok, :f :read,', '{:type :ok, :f :read, :value [1 2]}', '{:type :ok, :f :read, :value [1 2], :process 1, :x 1, :x 2}'];
+  let readable = 0;
+  for (let c = 0; c < 200; c++) {
+    const picked = Array.from({ length: 2 + rng.int(30) }, () => rng.pick(lines));
+    if (rng.int(8) === 0) picked.splice(rng.int(picked.length), 0, rng.pick(broken));
+    const text = `${picked.join('\n')}\n`;
+    const b = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < b.length; ) {
+      const nl = b.indexOf(10, at + rng.int(40));
+      const to = nl < 0 ? b.length : nl + 1;
+      chunks.push(b.subarray(at, to));
+      at = to;
+    }
+    const read = (f: () => { ops: unknown; index: unknown }): unknown => {
+      try {
+        return f();
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const columns = (parts: Buffer[], fast: boolean) => () => {
+      const r = parseEdnColumns(parts, fast);
+      return { ops: r.columns.toOps(), index: Array.from(r.jepsenIndex, (x) => (Number.isNaN(x) ? undefined : x)) };
+    };
+    const expected = read(() => {
+      const r = parseEdnBytes([b], false);
+      return { ops: r.ops, index: r.jepsenIndex };
+    });
+    assert.deepStrictEqual(read(columns(chunks, true)), expected, JSON.stringify(text));
+    assert.deepStrictEqual(read(columns(chunks, false)), expected, JSON.stringify(text));
+    if (typeof expected !== 'string') readable++;
+  }
+  assert.ok(readable > 100 && readable < 200, `${readable} of 200 readable`);
 });

@@ -86,6 +86,36 @@ function knownKey(b: Uint8Array, s: number, end: number): number {
   return bit | (n << KEY_LENGTH_SHIFT);
 }
 
+/** The integer plainInteger read. */
+let parsed = 0;
+
+/**
+ * The end of the plain integer at `p` (1 to 15 digits, no sign, no leading zero, ending at a delimiter), its value
+ * in `parsed`; -1 when there is none (then the general number reader decides).
+ */
+function plainInteger(b: Uint8Array, p: number, end: number): number {
+  let q = p;
+  let m = 0;
+  let d = 0;
+  // Nine digits fit in 32 bits; any more are added as doubles (exact up to 15 digits).
+  const short = p + 9 < end ? p + 9 : end;
+  while (q < short && (d = b[q]! - 48) >= 0 && d <= 9) {
+    m = (m * 10 + d) | 0;
+    q++;
+  }
+  let x = m;
+  if (q === short) {
+    while (q < end && (d = b[q]! - 48) >= 0 && d <= 9) {
+      x = x * 10 + d;
+      q++;
+    }
+  }
+  const n = q - p;
+  if (n === 0 || n > 15 || (n > 1 && b[p] === 48) || (q < end && DELIM[b[q]!] === 0)) return -1;
+  parsed = x;
+  return q;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -238,16 +268,9 @@ export class EdnColumnScanner {
       if (bit === K_PROCESS || bit === K_TIME || bit === K_INDEX) {
         // Most often a plain non-negative integer of at most 15 digits, without a leading zero.
         let x = NaN;
-        let q = p;
-        let m = 0;
-        let d = 0;
-        while (q < end && (d = b[q]! - 48) >= 0 && d <= 9) {
-          m = m * 10 + d;
-          q++;
-        }
-        const n = q - p;
-        if (n > 0 && n <= 15 && (n === 1 || c !== 48) && (q >= end || DELIM[b[q]!] === 1)) {
-          x = m;
+        const q = plainInteger(b, p, end);
+        if (q >= 0) {
+          x = parsed;
           p = q;
         } else {
           this.p = p;
@@ -500,16 +523,9 @@ export class EdnColumnScanner {
       n++;
       // The common elements here: a plain non-negative integer of at most 15 digits (no leading zero), and nil.
       if (isDigit(c)) {
-        let q = p;
-        let m = 0;
-        let d = 0;
-        while (q < end && (d = b[q]! - 48) >= 0 && d <= 9) {
-          m = m * 10 + d;
-          q++;
-        }
-        const k = q - p;
-        if (k <= 15 && (k === 1 || c !== 48) && (q >= end || DELIM[b[q]!] === 1)) {
-          cols.cell(V_NUM, m);
+        const q = plainInteger(b, p, end);
+        if (q >= 0) {
+          cols.cell(V_NUM, parsed);
           p = q;
           continue;
         }
