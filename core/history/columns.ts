@@ -130,7 +130,7 @@ export class HistoryColumns {
 
   /** `expected`: about how many events will be added (a reader's guess from the file's size), to size the arrays once. */
   constructor(expected = INITIAL) {
-    const n = Math.max(16, Math.min(expected, 1 << 26));
+    const n = Math.max(16, Math.min(expected, 1 << 24)); // past 16 M events, grown as needed
     this.type = new Uint8Array(n);
     this.process = new Float64Array(n);
     this.f = new Int32Array(n);
