@@ -4,7 +4,8 @@
  * machine type (../shared/corpus/porcupine/README.md). Then generates a 1,000,000-op kv history over
  * 1,000 keys and reports its check time and peak RSS. Prints figures; asserts nothing.
  *
- * Timing follows Porcupine's measurement: parsing not timed, one check per file, median of 3 runs.
+ * Timing follows Porcupine's measurement: parsing not timed (from the columns `faultline check` reads a file into,
+ * to the verdict), one check per file, median of 3 runs.
  * The verdict time excludes evidence minimisation (Porcupine has none); the with-evidence total is printed too.
  *
  * Then the groups of issue 14's table, each check-only beside Porcupine's figure and end to end through the CLI
@@ -20,7 +21,8 @@ import { jepsenIndependentEdn, loadNote, medianCli } from './bench-support';
 import { checkLinearizable } from '../core/checker/linearizable';
 import { simulateHistory } from '../core/checker/simulated-history';
 import type { Op } from '../core/history/operation';
-import { readHistoryFile } from '../core/history/read-history';
+import type { HistoryColumns } from '../core/history/columns';
+import { readHistoryColumns } from '../core/history/read-history';
 import type { ModelName } from '../core/models';
 
 const PORCUPINE_TOTAL_MS = 1143; // etcd 699 + kv 444, from the corpus README
@@ -42,7 +44,7 @@ function benchCorpus(): Row[] {
   for (const sub of ['knossos', 'porcupine']) {
     const verdicts = JSON.parse(readFileSync(join(root, sub, 'verdicts.json'), 'utf8')) as { file: string; model: ModelName; linearizable: boolean; init?: unknown }[];
     for (const v of verdicts) {
-      const { ops } = readHistoryFile(join(root, sub, v.file));
+      const { columns: ops } = readHistoryColumns(join(root, sub, v.file));
       const opts = { model: v.model, timeLimitMs: 60_000, evidence: false, ...(v.model === 'multi-register' ? { init: v.init } : {}) };
       const times: number[] = [];
       let valid: unknown;
@@ -106,7 +108,7 @@ const cpuNow = (): number => {
  * Median wall and CPU time of 3 checks (parse excluded, no evidence). CPU time counts every thread of the process
  * (V8's parallel GC too), so it can exceed wall time on an idle machine; on a loaded one, wall time grows instead.
  */
-function checkOnlyMs(ops: Op[], model: ModelName, independent: boolean): { ms: number; cpuMs: number; valid: unknown } {
+function checkOnlyMs(ops: HistoryColumns, model: ModelName, independent: boolean): { ms: number; cpuMs: number; valid: unknown } {
   const times: number[] = [];
   const cpu: number[] = [];
   let valid: unknown;
@@ -150,7 +152,7 @@ issue 14 groups (${loadNote()}):`);
       const file = join(out, `multi-${String(i).padStart(2, '0')}-${ops}ops-${keys}keys.edn`);
       writeFileSync(file, jepsenIndependentEdn(h));
       files.push(file);
-      const { ops: parsed } = readHistoryFile(file);
+      const { columns: parsed } = readHistoryColumns(file);
       const r = checkOnlyMs(parsed, 'cas-register', true);
       if (r.valid !== true) console.log(`  ${file}: verdict ${String(r.valid)} (the simulated store is linearizable: expected true)`);
       multiMs += r.ms;
@@ -165,7 +167,7 @@ issue 14 groups (${loadNote()}):`);
       const h = simulateHistory({ seed: 900 + i, ops: 200_000, concurrency: 20, keys: 1000, workload: 'register', timeoutRate: 0.015 });
       const file = join(out, `big-${i}.edn`);
       writeFileSync(file, jepsenIndependentEdn(h));
-      const { ops: parsed } = readHistoryFile(file);
+      const { columns: parsed } = readHistoryColumns(file);
       const r = checkOnlyMs(parsed, 'cas-register', true);
       if (r.valid !== true) console.log(`  ${file}: verdict ${String(r.valid)} (expected true)`);
       bigMs += r.ms;

@@ -12,7 +12,8 @@ import { inferModel, TXN_MODELS } from '../../core/checker/infer-model';
 import { CHECKER_NAMES, getChecker, runChecker, worstValidity, type CheckerVerdict } from '../../core/checker/registry';
 import { linearizableSummaryLines } from '../../core/checker/linearizable-summary';
 import { UsageError, namingFile } from '../../core/errors';
-import { readHistoryFile } from '../../core/history/read-history';
+import { T_FAIL, T_OK, type HistoryColumns } from '../../core/history/columns';
+import { readHistoryColumns, readHistoryFile } from '../../core/history/read-history';
 import { reportError } from '../errors';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { evidenceDirFor } from '../evidence-dir';
@@ -139,8 +140,9 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   if (o.model === 'list-append' || o.model === 'rw-register') {
     return runTxnCheck(file, { model: o.model, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...(o.store !== undefined ? { store: o.store } : {}), ...versionOptions(o) });
   }
-  const { format, ops } = readHistoryFile(file);
-  const incomplete = reportIfIncomplete(file, ops, o.json);
+  // Read into columns: the linearizability checker reads them without an object per event.
+  const { format, columns: history } = readHistoryColumns(file);
+  const incomplete = reportIfIncomplete(file, history, o.json);
   if (incomplete !== undefined) return incomplete;
   let model = o.model as ModelName | undefined;
   if (model === undefined) {
@@ -151,7 +153,7 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
     }
   }
   if (model === undefined) {
-    const inferred = inferModel(format, ops);
+    const inferred = inferModel(format, history);
     if (inferred === 'list-append' || inferred === 'rw-register') {
       return runTxnCheck(file, { model: inferred, ...(o.consistency !== undefined ? { consistency: o.consistency } : {}), ...(o.json ? { json: true } : {}), ...(o.out !== undefined ? { outDir: o.out } : {}), ...(o.store !== undefined ? { store: o.store } : {}), ...versionOptions(o) });
     }
@@ -167,15 +169,15 @@ export async function runCheck(file: string, o: CheckCliOptions): Promise<number
   if (init !== undefined) opts.init = init;
   let result: CheckResult;
   try {
-    result = await checkHistory(ops, opts);
+    result = await checkHistory(history, opts);
   } catch (err) {
     throw namingFile(err, file);
   }
-  if (result.valid === true && !ops.some((op) => op.process !== 'nemesis' && (op.type === 'ok' || op.type === 'fail'))) {
+  if (result.valid === true && !anyKnownOutcome(history)) {
     // As for a run: a history where nothing completed with a known outcome proves nothing, however vacuously valid.
     const reason = 'nothing to check: no client operation completed with a known outcome (ok or fail)';
     if (o.json) process.stdout.write(`${JSON.stringify({ ...result, valid: 'unknown', reason, format })}\n`);
-    else process.stdout.write(`${file}: unknown: ${reason} (${ops.length} events)\n`);
+    else process.stdout.write(`${file}: unknown: ${reason} (${history.length} events)\n`);
     return EXIT.unknown;
   }
   let htmlPath: string | undefined;
@@ -313,4 +315,10 @@ export function registerCheckCommand(program: Command): void {
     .action(async (files: string[], o: CheckCliOptions) => {
       process.exitCode = await runChecks(files, o);
     });
+}
+
+/** True when some client operation completed with a known outcome (ok or fail). */
+function anyKnownOutcome(c: HistoryColumns): boolean {
+  for (let i = 0; i < c.length; i++) if (!Number.isNaN(c.process[i]!) && (c.type[i] === T_OK || c.type[i] === T_FAIL)) return true;
+  return false;
 }

@@ -3,6 +3,7 @@
  * key) and `renderEvidenceHtml`. Invariant checkers (set-full, counter, bank, ...) live in ./invariants.
  */
 import { HistoryFormatError, UsageError } from '../errors';
+import type { HistoryColumns } from '../history/columns';
 import type { Op } from '../history/operation';
 import type { ModelName } from '../models';
 import { renderEvidenceHtml as renderHtml } from './evidence-html';
@@ -34,7 +35,7 @@ export type CheckResult = LinearizabilityResult;
  * @throws HistoryFormatError for malformed histories and ops that do not fit the model (bad input, exit 254).
  * @throws UsageError for invalid options.
  */
-export async function checkHistory(history: Op[], opts: CheckOptions): Promise<CheckResult> {
+export async function checkHistory(history: readonly Op[] | HistoryColumns, opts: CheckOptions): Promise<CheckResult> {
   await Promise.resolve();
   try {
     return checkLinearizable(history, opts);

@@ -3,6 +3,7 @@
  * for an invalid key, gathers evidence a person can check by hand.
  */
 import { HistoryFormatError } from '../errors';
+import { HistoryColumns } from '../history/columns';
 import { pairOps } from '../history/pair';
 import type { Op, PairedOp } from '../history/operation';
 import { createModel, type ModelName } from '../models';
@@ -118,12 +119,20 @@ function entriesOf(part: Partition): SearchEntry[] {
   return ops.map((op, i) => ({ op, start: start[i]!, end: end[i]! }));
 }
 
-function lineOf(history: readonly Op[], index: number): number | undefined {
+/** A history as the checker takes it: ops, or the columns a file was read into. */
+export type HistoryInput = readonly Op[] | HistoryColumns;
+
+/** The source line of the event with index `index`, when known. */
+function lineOf(history: HistoryInput, index: number): number | undefined {
+  if (history instanceof HistoryColumns) {
+    if (history.indices === undefined) return index >= 0 && index < history.length ? history.line[index] : undefined;
+    return lineOf(history.toOps(), index);
+  }
   const op = history[index];
   return op && op.index === index ? op.line : history.find((o) => o.index === index)?.line;
 }
 
-function prepare(history: readonly Op[], key: string, ops: PairedOp[], model: Model<unknown>): Partition {
+function prepare(history: HistoryInput, key: string, ops: PairedOp[], model: Model<unknown>): Partition {
   const paired: PairedOp[] = [];
   const entries: SearchEntry[] = [];
   for (const p of ops) {
@@ -144,7 +153,7 @@ function prepare(history: readonly Op[], key: string, ops: PairedOp[], model: Mo
   return { key, size: entries.length, columns: () => columns, pairedOf: (i) => paired[i]! };
 }
 
-function summarise(history: readonly Op[], p: PairedOp): OpSummary {
+function summarise(history: HistoryInput, p: PairedOp): OpSummary {
   const s: OpSummary = { index: p.index, process: p.process, f: p.f, type: p.type, invokeValue: p.invokeValue, value: p.value, start: p.start, end: Number.isFinite(p.end) ? p.end : null };
   const line = lineOf(history, p.index);
   if (line !== undefined) s.line = line;
@@ -224,7 +233,7 @@ function minimiseIdx(make: () => Model<unknown>, entries: readonly SearchEntry[]
  * Checks that a history is linearizable with respect to a model, key by key.
  * @throws HistoryFormatError when the history is malformed or an op does not fit the model.
  */
-export function checkLinearizable(history: readonly Op[], opts: LinearizableOptions): LinearizabilityResult {
+export function checkLinearizable(history: HistoryInput, opts: LinearizableOptions): LinearizabilityResult {
   const t0 = Date.now();
   const deadlineMs = opts.timeLimitMs !== undefined ? t0 + opts.timeLimitMs : undefined;
   const make = (): Model<unknown> => createModel(opts.model, opts.init, opts.knossosNil ? { knossosNil: true } : {});
@@ -320,12 +329,13 @@ export function checkLinearizable(history: readonly Op[], opts: LinearizableOpti
  * Each key's search entries, in sorted key order: the fast split when it can decide, else pairOps and
  * partitionByKey (which throw the precise error for a malformed history).
  */
-function splitForSearch(history: readonly Op[], independent: boolean, make: () => Model<unknown>): { opCount: number; parts: Partition[]; nilRead: boolean } {
+function splitForSearch(history: HistoryInput, independent: boolean, make: () => Model<unknown>): { opCount: number; parts: Partition[]; nilRead: boolean } {
   const fast = splitHistory(history, independent, make);
   if (fast) return { opCount: fast.opCount, parts: fast.keys, nilRead: fast.hasNilRead };
-  const paired = pairOps(history);
+  const ops = history instanceof HistoryColumns ? history.toOps() : history;
+  const paired = pairOps(ops);
   const groups = partitionByKey(paired, independent);
-  const parts = [...groups.keys()].sort().map((k) => prepare(history, k, groups.get(k)!, make()));
+  const parts = [...groups.keys()].sort().map((k) => prepare(ops, k, groups.get(k)!, make()));
   return { opCount: paired.length, parts, nilRead: hasNilRead(groups) };
 }
 

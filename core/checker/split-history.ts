@@ -8,6 +8,7 @@
  * model refuses. The caller then takes the slow way, which gives the verdict or throws the precise error, so
  * declining never changes a result.
  */
+import { HistoryColumns, T_INFO, T_INVOKE, TYPE_NAMES, V_ARR, V_NULL, V_NUM, V_STR } from '../history/columns';
 import type { Op, PairedOp } from '../history/operation';
 import type { Model, SearchOp } from '../models/model';
 import { keyName, NO_KEY } from './partition';
@@ -39,13 +40,17 @@ const MAX_PROCESS = 1 << 22;
  * Splits `history` per key, in sorted key order, and prepares every op with a model made by `make`.
  * Returns undefined when the slow way must decide (see the file's comment).
  */
-export function splitHistory(history: readonly Op[], independent: boolean, make: () => Model<unknown>): SplitHistory | undefined {
+export function splitHistory(history: readonly Op[] | HistoryColumns, independent: boolean, make: () => Model<unknown>): SplitHistory | undefined {
   // One pass in history order (memory read in the order it was written, an op's invocation still near when its
   // completion comes): an op's key is found at its invocation, its window and search op at its completion (or at
   // the end, when it never completes). Everything per op goes in flat arrays indexed by invocation number, typed
   // where it can be, so the garbage collector has little to copy. `prepare` depends on the op alone, so one model
-  // instance prepares every key's ops.
-  const n = history.length;
+  // instance prepares every key's ops. The history is read as columns (an in-memory one is put in columns first).
+  const cols = history instanceof HistoryColumns ? history : HistoryColumns.fromOps(history);
+  const n = cols.length;
+  const { type: types, process: procs, f: fs, key: keyIds, value: valueAt, time, uncertainty } = cols;
+  const { tags, nums } = cols;
+  const strings = cols.strings.strings;
   const model = make();
   const invPos = new Int32Array(n);
   const cmpPos = new Int32Array(n);
@@ -57,8 +62,8 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
   const groupNames: string[] = [];
   const groupSize: number[] = [];
   const groups = new Map<string, number>();
-  const names = new Map<unknown, string>();
   const byInt: number[] = []; // group + 1 of a small integer tuple key (0: none yet), without naming it
+  const byString: number[] = []; // group + 1 by string id, for string tuple keys and op keys
   const groupOf = (name: string): number => {
     let g = groups.get(name);
     if (g === undefined) {
@@ -68,24 +73,32 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
     }
     return g;
   };
-  const tupleGroup = (k: unknown): number => {
-    if (typeof k === 'number' && k >= 0 && k < 1048576 && Number.isInteger(k)) {
-      while (byInt.length <= k) byInt.push(0);
-      let g = byInt[k]! - 1;
-      if (g < 0) byInt[k] = (g = groupOf(keyName(k))) + 1;
-      return g;
-    }
-    if (typeof k === 'object' && k !== null) return groupOf(keyName(k));
-    let s = names.get(k);
-    if (s === undefined) names.set(k, (s = keyName(k)));
-    return groupOf(s);
+  /** The group of the tuple key whose value starts at tape position `at`. */
+  const tupleGroup = (at: number): number => {
+    const tag = tags[at]!;
+    if (tag === V_NUM) {
+      const k = nums[at]!;
+      if (k >= 0 && k < 1048576 && Number.isInteger(k) && !Object.is(k, -0)) {
+        while (byInt.length <= k) byInt.push(0);
+        let g = byInt[k]! - 1;
+        if (g < 0) byInt[k] = (g = groupOf(keyName(k))) + 1;
+        return g;
+      }
+    } else if (tag === V_STR) return stringGroup(nums[at]!, true);
+    return groupOf(keyName(cols.valueAt(at)));
+  };
+  /** The group of string `id`: as a tuple key (named as keyName names it) or as an op's key (its name). */
+  const stringGroup = (id: number, tuple: boolean): number => {
+    let g = byString[id] ?? 0;
+    if (g === 0) byString[id] = g = groupOf(tuple ? keyName(strings[id]!) : strings[id]!) + 1;
+    return g - 1;
   };
   const scratch = blankPaired();
   let hasNilRead = false;
-  /** Completes op `j`, invoked by `inv`, with completion `done` (undefined: never); false to decline. */
-  const complete = (j: number, inv: Op, done: Op | undefined): boolean => {
+  /** Completes op `j`, invoked at event `inv`, completed at event `done` (-1: never); false to decline. */
+  const complete = (j: number, inv: number, done: number): boolean => {
     const g = groupOfOp[j]!;
-    const p = fillPaired(scratch, inv, done, independent, groupNames[g]!);
+    const p = fillPairedAt(scratch, cols, inv, done, independent, groupNames[g]!);
     if (p === undefined) return false;
     if (p.type === 'ok' && (p.value === null || p.value === undefined) && p.f === 'read') hasNilRead = true;
     let s: SearchOp | null;
@@ -105,13 +118,13 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
 
   let ops = 0;
   let open = new Int32Array(64); // process -> its open invocation's number + 1 (0: none)
-  let lastKey: unknown;
+  let lastKey = -1; // tape value or string id of the last invocation's key
+  let lastKeyNum = NaN;
   let lastGroup = -1;
   for (let i = 0; i < n; i++) {
-    const op = history[i]!;
-    const p = op.process;
-    if (p === 'nemesis') continue;
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= MAX_PROCESS) return undefined;
+    const p = procs[i]!;
+    if (Number.isNaN(p)) continue; // the nemesis
+    if (!Number.isInteger(p) || p < 0 || p >= MAX_PROCESS) return undefined;
     if (p >= open.length) {
       let len = open.length;
       while (len <= p) len *= 2;
@@ -120,19 +133,26 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
       open = grown;
     }
     const o = open[p]! - 1;
-    if (op.type === 'invoke') {
+    const type = types[i]!;
+    if (type === T_INVOKE) {
       if (o >= 0) return undefined;
       let g: number;
       if (independent) {
-        const iv = op.value;
-        if (!Array.isArray(iv) || iv.length !== 2) return undefined; // a key only the completion names, or malformed
-        const k: unknown = iv[0];
-        g = k === lastKey && lastGroup >= 0 ? lastGroup : tupleGroup(k);
-        lastKey = k;
+        const at = valueAt[i]!;
+        if (tags[at] !== V_ARR || nums[at] !== 2) return undefined; // a key only the completion names, or malformed
+        const k = at + 1;
+        // The same key as the last invocation's (a number, or one string id) needs no lookup.
+        if (tags[k] === V_NUM && nums[k] === lastKeyNum && lastGroup >= 0 && lastKey === -2) g = lastGroup;
+        else if (tags[k] === V_STR && nums[k] === lastKey && lastGroup >= 0) g = lastGroup;
+        else {
+          g = tupleGroup(k);
+          lastKey = tags[k] === V_STR ? nums[k]! : tags[k] === V_NUM ? -2 : -1;
+          lastKeyNum = tags[k] === V_NUM && !Object.is(nums[k], -0) ? nums[k]! : NaN;
+        }
       } else {
-        const name = op.key ?? NO_KEY;
-        g = name === lastKey && lastGroup >= 0 ? lastGroup : groupOf(name);
-        lastKey = name;
+        const id = keyIds[i]!;
+        g = id === lastKey && lastGroup >= 0 ? lastGroup : id < 0 ? groupOf(NO_KEY) : stringGroup(id, false);
+        lastKey = id;
       }
       lastGroup = g;
       const j = ops++;
@@ -143,19 +163,21 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
       continue;
     }
     if (o < 0) {
-      if (op.type === 'info') continue; // not a client op
+      if (type === T_INFO) continue; // not a client op
       return undefined;
     }
-    const inv = history[invPos[o]!]!;
-    if (op.time !== undefined && inv.time !== undefined && op.time + (op.uncertainty ?? 0) < inv.time - (inv.uncertainty ?? 0)) return undefined;
-    if (op.f !== inv.f) return undefined;
+    const inv = invPos[o]!;
+    const t = time[i]!;
+    const ti = time[inv]!;
+    if (!Number.isNaN(t) && !Number.isNaN(ti) && t + orZero(uncertainty[i]!) < ti - orZero(uncertainty[inv]!)) return undefined;
+    if (fs[i] !== fs[inv]) return undefined;
     open[p] = 0;
     cmpPos[o] = i;
-    if (!complete(o, inv, op)) return undefined;
+    if (!complete(o, inv, i)) return undefined;
   }
   for (let p = 0; p < open.length; p++) {
     const o = open[p]! - 1;
-    if (o >= 0 && !complete(o, history[invPos[o]!]!, undefined)) return undefined;
+    if (o >= 0 && !complete(o, invPos[o]!, -1)) return undefined;
   }
 
   // Each key's ops that constrain something, keys in sorted order and each key's ops in invocation order, side by
@@ -190,13 +212,75 @@ export function splitHistory(history: readonly Op[], independent: boolean, make:
     const pairedOf = (i: number): PairedOp => {
       const j = ords[from + i]!;
       const c = cmpPos[j]!;
-      return fillPaired(blankPaired(), history[invPos[j]!]!, c >= 0 ? history[c] : undefined, independent, key)!;
+      return fillPaired(blankPaired(), cols.opAt(invPos[j]!), c >= 0 ? cols.opAt(c) : undefined, independent, key)!;
     };
     // Built when the key is searched, so that only the keys being searched hold a copy of their ops.
     const columns = (): SearchColumns => ({ ops: colOps.slice(from, to), start: colStart.subarray(from, to), end: colEnd.subarray(from, to), flags: colFlags.subarray(from, to) });
     return { key, size: to - from, columns, pairedOf };
   });
   return { opCount: ops, keys, hasNilRead };
+}
+
+function orZero(x: number): number {
+  return Number.isNaN(x) ? 0 : x;
+}
+
+/**
+ * As fillPaired, from the columns: the op invoked at event `inv` and completed at event `done` (-1: never).
+ * Values are made from the tape (a tuple's parts, never the tuple).
+ */
+function fillPairedAt(p: PairedOp, cols: HistoryColumns, inv: number, done: number, independent: boolean, key: string): PairedOp | undefined {
+  const type = done >= 0 ? (TYPE_NAMES[cols.type[done]!] as PairedOp['type']) : 'info';
+  const ok = type === 'ok';
+  const ia = cols.value[inv]!;
+  let iv: unknown;
+  let v: unknown;
+  if (independent) {
+    // The invocation's value is a tuple (checked at the invocation); an ok completion's is a tuple of the same key, or nil.
+    iv = cols.valueAt(cols.skip(ia + 1));
+    if (!ok) v = iv;
+    else {
+      const da = cols.value[done]!;
+      const tag = cols.tags[da]!;
+      if (tag === V_NULL) v = null;
+      else if (tag !== V_ARR || cols.nums[da] !== 2) return undefined;
+      else {
+        if (!sameTupleKey(cols, ia + 1, da + 1)) {
+          const k = cols.valueAt(da + 1);
+          if (k !== cols.valueAt(ia + 1) && keyName(k) !== key) return undefined;
+        }
+        v = cols.valueAt(cols.skip(da + 1));
+      }
+    }
+  } else {
+    iv = cols.valueAt(ia);
+    v = ok ? cols.valueAt(cols.value[done]!) : iv;
+  }
+  const invTime = cols.time[inv]!;
+  p.index = cols.indexOf(inv);
+  p.process = cols.process[inv]!;
+  p.f = cols.string(cols.f[inv]!);
+  p.invokeValue = iv;
+  p.value = v;
+  p.type = type;
+  p.start = (Number.isNaN(invTime) ? cols.indexOf(inv) : invTime) - orZero(cols.uncertainty[inv]!);
+  if (done >= 0 && type !== 'info') {
+    const t = cols.time[done]!;
+    p.end = (Number.isNaN(t) ? cols.indexOf(done) : t) + orZero(cols.uncertainty[done]!);
+  } else p.end = Infinity;
+  p.completionIndex = done >= 0 ? cols.indexOf(done) : -1;
+  const k = cols.key[inv]!;
+  p.key = independent ? key : k >= 0 ? cols.string(k) : undefined;
+  const node = cols.node[inv]!;
+  p.node = node >= 0 ? cols.string(node) : undefined;
+  p.error = done >= 0 ? cols.errors.get(done) : undefined;
+  return p;
+}
+
+/** True when the scalar tuple keys at tape positions `a` and `b` are one value (numbers or one string id). */
+function sameTupleKey(cols: HistoryColumns, a: number, b: number): boolean {
+  const t = cols.tags[a]!;
+  return (t === V_NUM || t === V_STR) && cols.tags[b] === t && cols.nums[a] === cols.nums[b];
 }
 
 function blankPaired(): PairedOp {

@@ -130,7 +130,7 @@ export class HistoryColumns {
 
   /** `expected`: about how many events will be added (a reader's guess from the file's size), to size the arrays once. */
   constructor(expected = INITIAL) {
-    const n = Math.max(16, Math.min(expected, 1 << 26));
+    const n = Math.max(16, Math.min(expected, 1 << 24)); // past 16 M events, grown as needed
     this.type = new Uint8Array(n);
     this.process = new Float64Array(n);
     this.f = new Int32Array(n);
@@ -242,6 +242,7 @@ export class HistoryColumns {
     move(this.uncertainty);
     move(this.seq);
     move(this.line);
+    if (this.indices !== undefined) move(this.indices);
     if (this.errors.size > 0) {
       const old = new Map(this.errors);
       this.errors.clear();
@@ -252,9 +253,26 @@ export class HistoryColumns {
     }
   }
 
+  /**
+   * Events' own indices, where some differ from their positions (an in-memory history put in columns); undefined
+   * when every index is its position, as in every history read from a file.
+   */
+  indices: Float64Array | undefined;
+
+  /** The index of event `i`. */
+  indexOf(i: number): number {
+    return this.indices === undefined ? i : this.indices[i]!;
+  }
+
   static fromOps(ops: readonly Op[]): HistoryColumns {
-    const c = new HistoryColumns();
-    for (const op of ops) c.pushOp(op);
+    const c = new HistoryColumns(ops.length);
+    let own = false;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      c.pushOp(op);
+      if (op.index !== i) own = true;
+    }
+    if (own) c.indices = Float64Array.from(ops, (o) => o.index);
     return c;
   }
 
@@ -329,7 +347,7 @@ export class HistoryColumns {
   /** Event `i` as an Op, as the op readers make it. */
   opAt(i: number): Op {
     const p = this.process[i]!;
-    const op = newOp(i, TYPE_NAMES[this.type[i]!]!, Number.isNaN(p) ? 'nemesis' : p, this.strings.strings[this.f[i]!]!, this.valueOf(i), this.line[i]!);
+    const op = newOp(this.indexOf(i), TYPE_NAMES[this.type[i]!]!, Number.isNaN(p) ? 'nemesis' : p, this.strings.strings[this.f[i]!]!, this.valueOf(i), this.line[i]!);
     const key = this.key[i]!;
     if (key >= 0) op.key = this.strings.strings[key]!;
     const time = this.time[i]!;

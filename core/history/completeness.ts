@@ -1,3 +1,4 @@
+import { HistoryColumns } from './columns';
 import type { Op } from './operation';
 
 export interface SequenceGap {
@@ -12,13 +13,21 @@ export interface SequenceGap {
  * or fake one (a lost write makes a later read look impossible), so such a history cannot be judged.
  * Events without `node`/`seq` (Jepsen's, Porcupine's) prove nothing either way and are skipped.
  */
-export function sequenceGaps(history: readonly Pick<Op, 'node' | 'seq'>[]): SequenceGap[] {
+export function sequenceGaps(history: readonly Pick<Op, 'node' | 'seq'>[] | HistoryColumns): SequenceGap[] {
   const seen = new Map<string, Set<number>>();
-  for (const op of history) {
-    if (op.node === undefined || op.seq === undefined) continue;
-    let s = seen.get(op.node);
-    if (!s) seen.set(op.node, (s = new Set()));
-    s.add(op.seq);
+  const note = (node: string, seq: number): void => {
+    let s = seen.get(node);
+    if (!s) seen.set(node, (s = new Set()));
+    s.add(seq);
+  };
+  if (history instanceof HistoryColumns) {
+    for (let i = 0; i < history.length; i++) {
+      const node = history.node[i]!;
+      const seq = history.seq[i]!;
+      if (node >= 0 && !Number.isNaN(seq)) note(history.string(node), seq);
+    }
+  } else {
+    for (const op of history) if (op.node !== undefined && op.seq !== undefined) note(op.node, op.seq);
   }
   const gaps: SequenceGap[] = [];
   for (const [node, seqs] of [...seen].sort(([a], [b]) => (a < b ? -1 : 1))) {
