@@ -2,11 +2,13 @@
  * The fast path for Jepsen EDN histories, into columns: one op map per line (`{:type :ok, :f :write, :value [3 1],
  * :process 1, :time 123, :index 5}`) read straight from the file's bytes into a HistoryColumns, the value onto its
  * tape, keywords and strings into its table by their bytes, with no object, array or string per line. It takes
- * exactly the shape edn-scan.ts takes (keyword keys, keywords, plain decimal numbers it can read exactly,
- * nil/true/false, ASCII strings without escapes, vectors and lists as values) and of that only lines the op reader
- * takes without complaint (a known :type, an integer or :nemesis :process, a keyword or string :f), and answers
- * "not mine" (-1) for anything else, with the columns as before: the caller then reads the line with the full EDN
- * reader, so every line reads exactly as it reads it, errors included. Pure: bytes in, columns out.
+ * the shape edn-scan.ts takes (keyword keys, at most 16 besides the op's own; keywords, plain decimal numbers it
+ * can read exactly, nil/true/false, ASCII strings without escapes, vectors and lists as values), and of that only
+ * lines the op reader takes without complaint (a known :type, an integer or :nemesis :process, a keyword or
+ * string :f). For anything else it answers "not mine" (-1) with the columns as before, and the caller reads the
+ * line with the full EDN reader, so every line reads exactly as it reads it, errors included. What the op reader
+ * makes of each field is copied here: a :time kept only when a number, an :index only when an integer, a :node
+ * only when a string, a :key or :error that is not a string named by its JSON. Pure: bytes in, columns out.
  */
 import { HistoryColumns, T_FAIL, T_INFO, T_INVOKE, T_OK, V_ARR, V_FALSE, V_NULL, V_NUM, V_STR, V_TRUE } from './columns';
 import { isDelimiterCode } from './edn';
@@ -333,27 +335,9 @@ export class EdnColumnScanner {
     return c === 10 ? p + 1 : p;
   }
 
-  /** Skips whitespace within the line; returns the byte there, or -1 at the end. */
-  private ws(): number {
-    const b = this.b;
-    let p = this.p;
-    while (p < this.end) {
-      const c = b[p]!;
-      if (SPACE[c] === 0) {
-        this.p = p;
-        return c;
-      }
-      p++;
-    }
-    this.p = p;
-    return -1;
-  }
-
   /** True when the token that ended at `p` really ends there, as the full reader sees it. */
   private endsAt(p: number): boolean {
-    if (p >= this.end) return true;
-    const c = this.b[p]!;
-    return c < 128 && DELIM[c] === 1;
+    return p >= this.end || DELIM[this.b[p]!] === 1;
   }
 
   /**
