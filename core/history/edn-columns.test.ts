@@ -128,7 +128,7 @@ test('parseEdnColumns: fast lines, slow lines and forms in between, with :index 
   ]);
 });
 
-test('parseEdnColumns reads the same whatever newlines the chunks end at, and what parseEdnBytes reads', () => {
+test('parseEdnColumns reads the same whatever newlines the chunks end at, and what parseEdnBytes reads, a history in one vector too', () => {
   const rng = new Random(20261203);
   const lines = [
     '{:type :invoke, :f :write, :value [1 2], :process 0, :time 10, :index 0}',
@@ -145,7 +145,10 @@ test('parseEdnColumns reads the same whatever newlines the chunks end at, and wh
   for (let c = 0; c < 200; c++) {
     const picked = Array.from({ length: 2 + rng.int(30) }, () => rng.pick(lines));
     if (rng.int(8) === 0) picked.splice(rng.int(picked.length), 0, rng.pick(broken));
-    const text = `${picked.join('\n')}\n`;
+    // A third in one vector (or list), as Knossos writes them, closed on the last line or after it.
+    const wrap = rng.int(6);
+    const joined = picked.join('\n');
+    const text = wrap === 0 ? `[${joined}]\n` : wrap === 1 ? `(\n${joined}\n)\n` : `${joined}\n`;
     const b = Buffer.from(text);
     const chunks: Buffer[] = [];
     for (let at = 0; at < b.length; ) {

@@ -231,9 +231,15 @@ export function parseEdnColumns(chunks: Iterable<Buffer>, fast = true, expected?
   const it = chunks[Symbol.iterator]();
   let line = 1;
   let started = false;
+  // The opening bracket of the vector (or list) holding the whole history, once stepped into.
+  let outer: { close: number; line: number } | undefined;
   for (;;) {
     const next = it.next();
-    if (next.done === true) return done();
+    if (next.done === true) {
+      // Its closing bracket is never read by the scanner: the full reader reads on from the line holding it.
+      if (outer !== undefined) readEdnHistoryForms([''], () => undefined, undefined, { line, started, outer });
+      return done();
+    }
     const b = next.value;
     const end = b.length;
     let p = 0;
@@ -248,6 +254,18 @@ export function parseEdnColumns(chunks: Iterable<Buffer>, fast = true, expected?
         p = q;
         continue;
       }
+      if (fast && !started) {
+        // The first form opens a vector or list of all the ops (as Knossos writes them): step into it, and read
+        // its ops line by line like top-level ones.
+        let s = p;
+        while (s < end && (b[s] === 32 || b[s] === 44 || b[s] === 9 || b[s] === 13 || b[s] === 12 || b[s] === 11)) s++;
+        if (s < end && (b[s] === 91 || b[s] === 40)) {
+          outer = { close: b[s] === 91 ? 93 : 41, line };
+          started = true;
+          p = s + 1;
+          continue;
+        }
+      }
       const nl = b.indexOf(10, p);
       const stop = nl < 0 ? end : nl + 1;
       const read = readLineAlone(b.toString('utf8', p, stop), line, slow, started);
@@ -256,7 +274,7 @@ export function parseEdnColumns(chunks: Iterable<Buffer>, fast = true, expected?
           readOpForm(r, slow);
           flush();
           return undefined;
-        }, { line, started });
+        }, { line, started, outer });
         return done();
       }
       flush();

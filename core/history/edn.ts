@@ -525,20 +525,21 @@ export function parseEdnElements(text: string): { value: unknown; line: number }
  * `readForm`, when given, reads a form in place of the generic reader (the op-map fast path); it must leave the
  * reader after the form and may throw {@link NeedMoreInput} like the reader does. `from` resumes a history another
  * reader began: the text starts on line `from.line`, and `from.started` says whether a top-level form came before
- * (then the history is not one vector).
+ * (then the history is not one vector), `from.outer` whether that was the opening bracket of the vector or list
+ * holding the history (its closing character and line), whose elements the text goes on with.
  * @throws HistoryFormatError naming the line of the first malformed form.
  */
 export function readEdnHistoryForms(
   chunks: Iterable<string>,
   onForm: (value: unknown, line: number) => void,
   readForm?: (r: EdnReader) => unknown,
-  from?: { line: number; started: boolean },
+  from?: { line: number; started: boolean; outer?: { close: number; line: number } },
 ): void {
   const it = chunks[Symbol.iterator]();
   let text = '';
   let line = from?.line ?? 1;
   let done = false;
-  let outer: { close: number; line: number } | undefined;
+  let outer = from?.outer;
   let started = from?.started ?? false; // whether the first form has been seen
   let closed = false;
   const pull = (): boolean => {
