@@ -48,7 +48,7 @@ export function splitHistory(history: readonly Op[] | HistoryColumns, independen
   // instance prepares every key's ops. The history is read as columns (an in-memory one is put in columns first).
   const cols = history instanceof HistoryColumns ? history : HistoryColumns.fromOps(history);
   const n = cols.length;
-  const { type: types, process: procs, f: fs, key: keyIds, value: valueAt, time, uncertainty } = cols;
+  const { type: types, process: procs, f: fs, key: keyIds, value: valueAt, time } = cols;
   const { tags, nums } = cols;
   const strings = cols.strings.strings;
   const model = make();
@@ -169,7 +169,7 @@ export function splitHistory(history: readonly Op[] | HistoryColumns, independen
     const inv = invPos[o]!;
     const t = time[i]!;
     const ti = time[inv]!;
-    if (!Number.isNaN(t) && !Number.isNaN(ti) && t + orZero(uncertainty[i]!) < ti - orZero(uncertainty[inv]!)) return undefined;
+    if (!Number.isNaN(t) && !Number.isNaN(ti) && t + orZero(cols.uncertaintyAt(i)) < ti - orZero(cols.uncertaintyAt(inv))) return undefined;
     if (fs[i] !== fs[inv]) return undefined;
     open[p] = 0;
     cmpPos[o] = i;
@@ -263,15 +263,15 @@ function fillPairedAt(p: PairedOp, cols: HistoryColumns, inv: number, done: numb
   p.invokeValue = iv;
   p.value = v;
   p.type = type;
-  p.start = (Number.isNaN(invTime) ? cols.indexOf(inv) : invTime) - orZero(cols.uncertainty[inv]!);
+  p.start = (Number.isNaN(invTime) ? cols.indexOf(inv) : invTime) - orZero(cols.uncertaintyAt(inv));
   if (done >= 0 && type !== 'info') {
     const t = cols.time[done]!;
-    p.end = (Number.isNaN(t) ? cols.indexOf(done) : t) + orZero(cols.uncertainty[done]!);
+    p.end = (Number.isNaN(t) ? cols.indexOf(done) : t) + orZero(cols.uncertaintyAt(done));
   } else p.end = Infinity;
   p.completionIndex = done >= 0 ? cols.indexOf(done) : -1;
   const k = cols.key[inv]!;
   p.key = independent ? key : k >= 0 ? cols.string(k) : undefined;
-  const node = cols.node[inv]!;
+  const node = cols.nodeAt(inv);
   p.node = node >= 0 ? cols.string(node) : undefined;
   p.error = done >= 0 ? cols.errors.get(done) : undefined;
   return p;

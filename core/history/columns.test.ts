@@ -56,6 +56,21 @@ test('reorder moves every field, the error and the index with its event; truncat
   assert.equal(d.tapeLength, tape);
   assert.equal(d.errors.size, 0, "the dropped event's error is gone");
   assert.deepStrictEqual(d.toOps(), OPS.slice(0, 2));
+  // The next event at a dropped event's place carries none of its optional fields.
+  d.truncate(1);
+  d.pushOp(OPS[0]!);
+  assert.deepStrictEqual([d.nodeAt(1), d.seqAt(1), d.uncertaintyAt(1)], [-1, NaN, 300]);
+  assert.deepStrictEqual(d.toOps(), [OPS[0], { ...OPS[0], index: 1 }]);
+});
+
+test('a history without uncertainty, seq or node holds no column for them', () => {
+  const plain = OPS.map((o) => {
+    const { uncertainty: _u, seq: _s, node: _n, ...rest } = o;
+    return newOp(rest.index, rest.type, rest.process, rest.f, rest.value, rest.line!);
+  });
+  const c = HistoryColumns.fromOps(plain);
+  assert.deepStrictEqual([c.uncertainty, c.seq, c.node], [undefined, undefined, undefined]);
+  assert.deepStrictEqual(c.toOps(), plain);
 });
 
 test('columns grow past their first size, strings past their table', () => {

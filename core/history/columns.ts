@@ -110,12 +110,16 @@ export class HistoryColumns {
   /** String ids. */
   f: Int32Array;
   key: Int32Array;
-  node: Int32Array;
   /** Position of the event's value on the tape. */
   value: Int32Array;
   time: Float64Array;
-  uncertainty: Float64Array;
-  seq: Float64Array;
+  /**
+   * Fields many histories never carry (Jepsen's have none of them): made when the first event carries one, so a
+   * history without them neither holds nor writes them. Read them with uncertaintyAt, seqAt and nodeAt.
+   */
+  uncertainty: Float64Array | undefined;
+  seq: Float64Array | undefined;
+  node: Int32Array | undefined;
   /** 1-based source line. */
   line: Int32Array;
   /** Errors by event index (few events carry one). */
@@ -135,11 +139,8 @@ export class HistoryColumns {
     this.process = new Float64Array(n);
     this.f = new Int32Array(n);
     this.key = new Int32Array(n);
-    this.node = new Int32Array(n);
     this.value = new Int32Array(n);
     this.time = new Float64Array(n);
-    this.uncertainty = new Float64Array(n);
-    this.seq = new Float64Array(n);
     this.line = new Int32Array(n);
     this.tags = new Uint8Array(n * 4);
     this.nums = new Float64Array(n * 4);
@@ -154,13 +155,36 @@ export class HistoryColumns {
     this.f[i] = f;
     this.line[i] = line;
     this.key[i] = -1;
-    this.node[i] = -1;
     this.value[i] = this.tapeLength;
     this.time[i] = NaN;
-    this.uncertainty[i] = NaN;
-    this.seq[i] = NaN;
     this.length = i + 1;
     return i;
+  }
+
+  /** Event `i`'s uncertainty, or NaN. */
+  uncertaintyAt(i: number): number {
+    return this.uncertainty === undefined ? NaN : this.uncertainty[i]!;
+  }
+
+  seqAt(i: number): number {
+    return this.seq === undefined ? NaN : this.seq[i]!;
+  }
+
+  /** Event `i`'s node's string id, or -1. */
+  nodeAt(i: number): number {
+    return this.node === undefined ? -1 : this.node[i]!;
+  }
+
+  setUncertainty(i: number, v: number): void {
+    (this.uncertainty ??= new Float64Array(this.type.length).fill(NaN))[i] = v;
+  }
+
+  setSeq(i: number, v: number): void {
+    (this.seq ??= new Float64Array(this.type.length).fill(NaN))[i] = v;
+  }
+
+  setNode(i: number, id: number): void {
+    (this.node ??= new Int32Array(this.type.length).fill(-1))[i] = id;
   }
 
   /** Drops the events from `length` on (and the tape after the first dropped value), as a reader backing out of a line. */
@@ -168,6 +192,10 @@ export class HistoryColumns {
     if (length >= this.length) return;
     this.tapeLength = this.value[length]!;
     for (const i of this.errors.keys()) if (i >= length) this.errors.delete(i);
+    // add() does not write the optional columns: what the dropped events held there must read as absent again.
+    this.uncertainty?.fill(NaN, length, this.length);
+    this.seq?.fill(NaN, length, this.length);
+    this.node?.fill(-1, length, this.length);
     this.length = length;
   }
 
@@ -215,9 +243,9 @@ export class HistoryColumns {
     this.pushValue(op.value);
     if (op.key !== undefined) this.key[i] = this.strings.idOf(op.key);
     if (op.time !== undefined) this.time[i] = op.time;
-    if (op.uncertainty !== undefined) this.uncertainty[i] = op.uncertainty;
-    if (op.seq !== undefined) this.seq[i] = op.seq;
-    if (op.node !== undefined) this.node[i] = this.strings.idOf(op.node);
+    if (op.uncertainty !== undefined) this.setUncertainty(i, op.uncertainty);
+    if (op.seq !== undefined) this.setSeq(i, op.seq);
+    if (op.node !== undefined) this.setNode(i, this.strings.idOf(op.node));
     if (op.error !== undefined) this.errors.set(i, op.error);
     return i;
   }
@@ -236,12 +264,12 @@ export class HistoryColumns {
     move(this.process);
     move(this.f);
     move(this.key);
-    move(this.node);
     move(this.value);
     move(this.time);
-    move(this.uncertainty);
-    move(this.seq);
     move(this.line);
+    if (this.uncertainty !== undefined) move(this.uncertainty);
+    if (this.seq !== undefined) move(this.seq);
+    if (this.node !== undefined) move(this.node);
     if (this.indices !== undefined) move(this.indices);
     if (this.errors.size > 0) {
       const old = new Map(this.errors);
@@ -287,11 +315,12 @@ export class HistoryColumns {
     this.process = g(this.process, (k) => new Float64Array(k));
     this.f = g(this.f, (k) => new Int32Array(k));
     this.key = g(this.key, (k) => new Int32Array(k));
-    this.node = g(this.node, (k) => new Int32Array(k));
     this.value = g(this.value, (k) => new Int32Array(k));
     this.time = g(this.time, (k) => new Float64Array(k));
-    this.uncertainty = g(this.uncertainty, (k) => new Float64Array(k));
-    this.seq = g(this.seq, (k) => new Float64Array(k));
+    // Room past the events of an optional column reads as absent.
+    if (this.uncertainty !== undefined) this.uncertainty = g(this.uncertainty, (k) => new Float64Array(k).fill(NaN));
+    if (this.seq !== undefined) this.seq = g(this.seq, (k) => new Float64Array(k).fill(NaN));
+    if (this.node !== undefined) this.node = g(this.node, (k) => new Int32Array(k).fill(-1));
     this.line = g(this.line, (k) => new Int32Array(k));
   }
 
@@ -352,11 +381,11 @@ export class HistoryColumns {
     if (key >= 0) op.key = this.strings.strings[key]!;
     const time = this.time[i]!;
     if (!Number.isNaN(time)) op.time = time;
-    const u = this.uncertainty[i]!;
+    const u = this.uncertaintyAt(i);
     if (!Number.isNaN(u)) op.uncertainty = u;
-    const seq = this.seq[i]!;
+    const seq = this.seqAt(i);
     if (!Number.isNaN(seq)) op.seq = seq;
-    const node = this.node[i]!;
+    const node = this.nodeAt(i);
     if (node >= 0) op.node = this.strings.strings[node]!;
     const error = this.errors.get(i);
     if (error !== undefined) op.error = error;

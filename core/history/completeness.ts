@@ -22,8 +22,8 @@ export function sequenceGaps(history: readonly Pick<Op, 'node' | 'seq'>[] | Hist
   };
   if (history instanceof HistoryColumns) {
     for (let i = 0; i < history.length; i++) {
-      const node = history.node[i]!;
-      const seq = history.seq[i]!;
+      const node = history.nodeAt(i);
+      const seq = history.seqAt(i);
       if (node >= 0 && !Number.isNaN(seq)) note(history.string(node), seq);
     }
   } else {

@@ -329,7 +329,7 @@ export class EdnColumnScanner {
     cols.value[i] = tape0;
     if (key >= 0) cols.key[i] = key;
     cols.time[i] = time;
-    if (node >= 0) cols.node[i] = node;
+    if (node >= 0) cols.setNode(i, node);
     if (error !== undefined) cols.errors.set(i, error);
     this.index = index;
     return c === 10 ? p + 1 : p;

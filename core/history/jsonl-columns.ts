@@ -165,9 +165,9 @@ export class JsonlColumnScanner {
     cols.value[i] = tape0;
     if (key >= 0) cols.key[i] = key;
     cols.time[i] = time;
-    cols.uncertainty[i] = uncertainty;
-    cols.seq[i] = seq;
-    if (node >= 0) cols.node[i] = node;
+    if (!Number.isNaN(uncertainty)) cols.setUncertainty(i, uncertainty);
+    if (!Number.isNaN(seq)) cols.setSeq(i, seq);
+    if (node >= 0) cols.setNode(i, node);
     if (error !== undefined) cols.errors.set(i, error);
     return c === 10 ? this.p + 1 : this.p;
   }
