@@ -136,9 +136,14 @@ export class JsonlColumnScanner {
           seq = this.num;
           break;
         default: {
+          // Read, and dropped ("index", "line": a number needs no cell).
+          if ((c >= 48 && c <= 57) || c === 45) {
+            if (!this.number()) return -1;
+            break;
+          }
           const at = cols.tapeLength;
           if (this.value(0) === NO) return -1;
-          cols.tapeLength = at; // read, and dropped
+          cols.tapeLength = at;
         }
       }
       const d = this.ws();
@@ -176,6 +181,7 @@ export class JsonlColumnScanner {
   private ws(): number {
     const b = this.b;
     let p = this.p;
+    if (p < this.end && b[p]! > 32) return b[p]!; // most often: no whitespace at all
     while (p < this.end) {
       const c = b[p]!;
       if (c !== 32 && c !== 9 && c !== 13) {
