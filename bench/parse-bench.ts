@@ -1,7 +1,7 @@
 /**
  * `npm run bench:parse`: how fast histories are read. Generates a history of about 100 MB (a keyed register
  * workload, 2 % timeouts) and writes it twice: as Jepsen EDN (one op map per line, [key value] tuples, :time and
- * :index) and as our history.jsonl. Then reads each file 3 times with readHistoryColumns, the reader `faultline
+ * :index) and as our history.jsonl. Then reads each file 5 times with readHistoryColumns, the reader `faultline
  * check` uses for the linearizability checker (streaming in chunks, into columns), and prints the median in MB/s,
  * with the CPU time and the garbage collector's pauses, beside the targets (EDN >= 150 MB/s, JSONL >= 250 MB/s).
  * Beside it, the same for readHistoryFile, the reader into Op objects (what the invariant and Elle checkers read).
@@ -50,13 +50,17 @@ async function gcMsBetween(from: number, to: number): Promise<number> {
   return gcPauses.filter((g) => g.start >= from && g.start <= to).reduce((sum, g) => sum + g.ms, 0);
 }
 
-/** Runs `read` 3 times: the median wall, CPU and GC pause time, and what it read. */
+/**
+ * Runs `read` 5 times: the median wall, CPU and GC pause time, and what it read. The first read is counted too
+ * (a command reads a file once, its code not yet optimised); five, because this machine's speed moves by a third
+ * between runs and a median of three is one slow run away from the slower of two.
+ */
 async function timeReads(read: () => number): Promise<{ wall: number; cpu: number; gc: number; read: number }> {
   const walls: number[] = [];
   const cpus: number[] = [];
   const gcs: number[] = [];
   let n = 0;
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < 5; r++) {
     const c = cpuMs();
     const t = performance.now();
     n = read();

@@ -83,8 +83,9 @@ export class JsonlColumnScanner {
         if ((seen & field) !== 0) return -1; // JSON.parse keeps the last one: leave it to JSON.parse
         seen |= field;
       }
-      if (this.ws() !== 58) return -1;
-      this.p++;
+      if (this.b[this.p] === 58 && this.p < this.end) this.p++; // the colon, most often right after the name
+      else if (this.ws() === 58) this.p++;
+      else return -1;
       const c = this.ws();
       switch (field) {
         case F_TYPE:
@@ -361,12 +362,13 @@ export class JsonlColumnScanner {
     }
     this.p = p;
     // Exact while every digit fits in 53 bits; then one correctly rounded division, as JSON.parse rounds.
-    if (m > Number.MAX_SAFE_INTEGER || scale > 22) this.num = Number(text(b, start, p));
-    else {
-      const v = scale === 0 ? m : m / POW10[scale]!;
-      this.num = neg ? -v : v;
+    if (m > Number.MAX_SAFE_INTEGER || scale > 22) {
+      this.num = Number(text(b, start, p));
+      return Number.isFinite(this.num);
     }
-    return Number.isFinite(this.num);
+    const v = scale === 0 ? m : m / POW10[scale]!;
+    this.num = neg ? -v : v;
+    return true;
   }
 
   /** One JSON value at the current byte (whitespace skipped) onto the tape; NO for input it does not take. */
