@@ -10,82 +10,33 @@
  * makes of each field is copied here: a :time kept only when a number, an :index only when an integer, a :node
  * only when a string, a :key or :error that is not a string named by its JSON. Pure: bytes in, columns out.
  */
-import { HistoryColumns, T_FAIL, T_INFO, T_INVOKE, T_OK, V_ARR, V_FALSE, V_NULL, V_NUM, V_STR, V_TRUE } from './columns';
-import { isDelimiterCode } from './edn';
+import { HistoryColumns, V_ARR, V_FALSE, V_NULL, V_NUM, V_STR, V_TRUE } from './columns';
+import { EDN_DELIM, FIELD_BITS_MASK, FIELD_LENGTH_SHIFT, K_ERROR, K_F, K_INDEX, K_KEY, K_NODE, K_PROCESS, K_TIME, K_TYPE, K_VALUE, ednFieldAt, ednNumberEnd, opTypeAt, scannedNumber } from './op-bytes';
 
+
+/** Here, not imported: a call through another module's exports costs this hot path a property load each time. */
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 const MAX_DEPTH = 64;
-/** 10^k for k = 0…22: exactly representable, so `m / 10^k` is the correctly rounded value of m·10^-k. */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /** What a value reader returns for input it does not take. */
 const NO = -1;
 /** The most keys other than the op's own one line may carry (a line with more goes the slow way). */
 const MAX_EXTRAS = 16;
 
-/** 1 for the bytes that end an EDN token (whitespace, commas, terminating macro characters; no byte past ASCII). */
-const DELIM = new Uint8Array(256);
-for (let c = 0; c < 128; c++) DELIM[c] = isDelimiterCode(c) ? 1 : 0;
+const DELIM = EDN_DELIM;
 
-const K_TYPE = 1;
-const K_PROCESS = 2;
-const K_F = 4;
-const K_VALUE = 8;
-const K_TIME = 16;
-const K_INDEX = 32;
-const K_KEY = 64;
-const K_ERROR = 128;
-const K_NODE = 256;
 
-/** knownKey's answer: the field's bit, and the length of its name above KEY_LENGTH_SHIFT. */
-const KEY_BITS = 511;
-const KEY_LENGTH_SHIFT = 9;
 
 /**
  * The op field named by the keyword whose name starts at `s` (after its colon), when it is one of them and ends
- * at a delimiter: its bit | (name length << KEY_LENGTH_SHIFT); else 0.
+ * at a delimiter: its bit | (name length << FIELD_LENGTH_SHIFT); else 0.
  */
 function knownKey(b: Uint8Array, s: number, end: number): number {
-  let bit = 0;
-  let n = 0;
-  switch (b[s]) {
-    case 116: // t
-      if (b[s + 1] === 121 && b[s + 2] === 112 && b[s + 3] === 101) bit = K_TYPE;
-      else if (b[s + 1] === 105 && b[s + 2] === 109 && b[s + 3] === 101) bit = K_TIME;
-      n = 4;
-      break;
-    case 102: // f
-      bit = K_F;
-      n = 1;
-      break;
-    case 118: // v
-      if (b[s + 1] === 97 && b[s + 2] === 108 && b[s + 3] === 117 && b[s + 4] === 101) bit = K_VALUE;
-      n = 5;
-      break;
-    case 112: // p
-      if (b[s + 1] === 114 && b[s + 2] === 111 && b[s + 3] === 99 && b[s + 4] === 101 && b[s + 5] === 115 && b[s + 6] === 115) bit = K_PROCESS;
-      n = 7;
-      break;
-    case 105: // i
-      if (b[s + 1] === 110 && b[s + 2] === 100 && b[s + 3] === 101 && b[s + 4] === 120) bit = K_INDEX;
-      n = 5;
-      break;
-    case 107: // k
-      if (b[s + 1] === 101 && b[s + 2] === 121) bit = K_KEY;
-      n = 3;
-      break;
-    case 101: // e
-      if (b[s + 1] === 114 && b[s + 2] === 114 && b[s + 3] === 111 && b[s + 4] === 114) bit = K_ERROR;
-      n = 5;
-      break;
-    case 110: // n
-      if (b[s + 1] === 111 && b[s + 2] === 100 && b[s + 3] === 101) bit = K_NODE;
-      n = 4;
-      break;
-    default:
-      return 0;
-  }
-  const e = s + n;
-  if (bit === 0 || e > end || (e < end && DELIM[b[e]!] === 0)) return 0;
-  return bit | (n << KEY_LENGTH_SHIFT);
+  const field = ednFieldAt(b, s);
+  const e = s + (field >> FIELD_LENGTH_SHIFT);
+  if (field === 0 || e > end || (e < end && DELIM[b[e]!] === 0)) return 0;
+  return field;
 }
 
 /** The integer plainInteger read. */
@@ -118,9 +69,6 @@ function plainInteger(b: Uint8Array, p: number, end: number): number {
   return q;
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
 
 /** 1 for EDN whitespace within a line (commas included; a newline ends the line). */
 const SPACE = new Uint8Array(256);
@@ -205,11 +153,11 @@ export class EdnColumnScanner {
       }
       if (c !== 58) return -1;
       const known = knownKey(b, p + 1, end);
-      const bit = known & KEY_BITS;
+      const bit = known & FIELD_BITS_MASK;
       if (bit !== 0) {
         if ((seen & bit) !== 0) return -1;
         seen |= bit;
-        p += 1 + (known >> KEY_LENGTH_SHIFT);
+        p += 1 + (known >> FIELD_LENGTH_SHIFT);
       } else {
         this.p = p;
         if (!this.extraKey(extras++)) return -1;
@@ -222,23 +170,11 @@ export class EdnColumnScanner {
         // A keyword or a string naming one of the four types.
         if (c !== 58 && c !== 34) return -1;
         const q = p + 1;
-        let n = 0;
-        switch (b[q]) {
-          case 105: // invoke, info
-            if (b[q + 1] === 110 && b[q + 2] === 118 && b[q + 3] === 111 && b[q + 4] === 107 && b[q + 5] === 101) (type = T_INVOKE), (n = 6);
-            else if (b[q + 1] === 110 && b[q + 2] === 102 && b[q + 3] === 111) (type = T_INFO), (n = 4);
-            break;
-          case 111: // ok
-            if (b[q + 1] === 107) (type = T_OK), (n = 2);
-            break;
-          case 102: // fail
-            if (b[q + 1] === 97 && b[q + 2] === 105 && b[q + 3] === 108) (type = T_FAIL), (n = 4);
-            break;
-          default:
-            break;
-        }
+        const t = opTypeAt(b, q);
+        if (t < 0) return -1;
+        type = t & 3;
+        const n = t >> 2;
         const e = q + n;
-        if (n === 0) return -1;
         if (c === 34) {
           if (e >= end || b[e] !== 34) return -1;
           p = e + 1;
@@ -436,39 +372,10 @@ export class EdnColumnScanner {
 
   /** A number as edn-scan.ts reads it (plain decimals read exactly; anything else is not ours) into `num`. */
   private number(): boolean {
-    const b = this.b;
-    let p = this.p;
-    const neg = b[p] === 45;
-    if (neg) p++;
-    const end = this.end;
-    const d0 = p;
-    let m = 0;
-    let d = 0;
-    while (p < end && (d = b[p]! - 48) >= 0 && d <= 9) {
-      m = m * 10 + d;
-      p++;
-    }
-    const digits = p - d0;
-    if (digits === 0) return false;
-    if (p < end && b[p] === 46) {
-      // A float: digits "." digits (no exponent, no M), read as Number reads it.
-      p++;
-      const f0 = p;
-      while (p < end && (d = b[p]! - 48) >= 0 && d <= 9) {
-        m = m * 10 + d;
-        p++;
-      }
-      const scale = p - f0;
-      if (!this.endsAt(p) || m > Number.MAX_SAFE_INTEGER || scale > 22) return false;
-      this.p = p;
-      const v = m / POW10[scale]!;
-      this.num = neg ? -v : v;
-      return true;
-    }
-    // An integer as the reader's own fast path takes it: at most 15 digits, no leading zero.
-    if (!this.endsAt(p) || digits > 15 || (digits > 1 && b[d0] === 48)) return false;
-    this.p = p;
-    this.num = neg ? 0 - m : m;
+    const q = ednNumberEnd(this.b, this.p, this.end);
+    if (q < 0) return false;
+    this.p = q;
+    this.num = scannedNumber.value;
     return true;
   }
 

@@ -6,6 +6,7 @@
 import { HistoryFormatError } from '../errors';
 import { EdnReader, NeedMoreInput, isDelimiterCode, keyOf, readEdnHistoryForms } from './edn';
 import { EdnOpScanner } from './edn-scan';
+import { K_ERROR, K_F, K_INDEX, K_KEY, K_NODE, K_PROCESS, K_TIME, K_TYPE, K_VALUE } from './op-bytes';
 import { EdnColumnScanner } from './edn-columns';
 import { HistoryColumns } from './columns';
 import { newOp } from './op-shape';
@@ -37,15 +38,6 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 }
 
-const K_TYPE = 1;
-const K_PROCESS = 2;
-const K_F = 4;
-const K_VALUE = 8;
-const K_TIME = 16;
-const K_INDEX = 32;
-const K_KEY = 64;
-const K_ERROR = 128;
-const K_NODE = 256;
 const FIELD_BITS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { type: K_TYPE, process: K_PROCESS, f: K_F, value: K_VALUE, time: K_TIME, index: K_INDEX, key: K_KEY, error: K_ERROR, node: K_NODE });
 
 /** The field bit of the keyword name at `p` (after its colon) when it is a known op key ending at a delimiter. */

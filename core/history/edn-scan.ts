@@ -7,30 +7,14 @@
  * Pure: bytes in, fields out.
  */
 import { MAX_INTERNED_BYTES, internAscii } from './byte-intern';
-import { isDelimiterCode } from './edn';
+import { EDN_DELIM, FIELD_BITS_MASK, FIELD_LENGTH_SHIFT, K_ERROR, K_F, K_INDEX, K_KEY, K_NODE, K_PROCESS, K_TIME, K_TYPE, K_VALUE, ednFieldAt, ednNumberEnd, isDigit, scannedNumber } from './op-bytes';
 
 const NOT_MINE: unique symbol = Symbol('not mine');
 
 const MAX_DEPTH = 64;
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+const DELIM = EDN_DELIM;
 
-/** 1 for the ASCII bytes that end an EDN token (whitespace, commas, terminating macro characters). */
-const DELIM = new Uint8Array(128);
-for (let c = 0; c < 128; c++) DELIM[c] = isDelimiterCode(c) ? 1 : 0;
 
-const K_TYPE = 1;
-const K_PROCESS = 2;
-const K_F = 4;
-const K_VALUE = 8;
-const K_TIME = 16;
-const K_INDEX = 32;
-const K_KEY = 64;
-const K_ERROR = 128;
-const K_NODE = 256;
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
 
 /** EDN whitespace within a line (commas included; a newline ends the line). */
 function isSpace(c: number): boolean {
@@ -151,50 +135,12 @@ export class EdnOpScanner {
 
   /** At a ":", the op field its keyword names when it is one of them (then past it), else 0 (and stays). */
   private knownKey(): number {
-    const b = this.b;
     const s = this.p + 1;
-    let bit = 0;
-    let n = 0;
-    switch (b[s]) {
-      case 116: // t
-        if (b[s + 1] === 121 && b[s + 2] === 112 && b[s + 3] === 101) bit = K_TYPE;
-        else if (b[s + 1] === 105 && b[s + 2] === 109 && b[s + 3] === 101) bit = K_TIME;
-        n = 4;
-        break;
-      case 102: // f
-        bit = K_F;
-        n = 1;
-        break;
-      case 118: // v
-        if (b[s + 1] === 97 && b[s + 2] === 108 && b[s + 3] === 117 && b[s + 4] === 101) bit = K_VALUE;
-        n = 5;
-        break;
-      case 112: // p
-        if (b[s + 1] === 114 && b[s + 2] === 111 && b[s + 3] === 99 && b[s + 4] === 101 && b[s + 5] === 115 && b[s + 6] === 115) bit = K_PROCESS;
-        n = 7;
-        break;
-      case 105: // i
-        if (b[s + 1] === 110 && b[s + 2] === 100 && b[s + 3] === 101 && b[s + 4] === 120) bit = K_INDEX;
-        n = 5;
-        break;
-      case 107: // k
-        if (b[s + 1] === 101 && b[s + 2] === 121) bit = K_KEY;
-        n = 3;
-        break;
-      case 101: // e
-        if (b[s + 1] === 114 && b[s + 2] === 114 && b[s + 3] === 111 && b[s + 4] === 114) bit = K_ERROR;
-        n = 5;
-        break;
-      case 110: // n
-        if (b[s + 1] === 111 && b[s + 2] === 100 && b[s + 3] === 101) bit = K_NODE;
-        n = 4;
-        break;
-      default:
-        return 0;
-    }
-    if (bit === 0 || s + n > this.end || !this.endsAt(s + n)) return 0;
-    this.p = s + n;
-    return bit;
+    const field = ednFieldAt(this.b, s);
+    const e = s + (field >> FIELD_LENGTH_SHIFT);
+    if (field === 0 || e > this.end || !this.endsAt(e)) return 0;
+    this.p = e;
+    return field & FIELD_BITS_MASK;
   }
 
   private keyword(): string | typeof NOT_MINE {
@@ -250,30 +196,10 @@ export class EdnOpScanner {
   }
 
   private number(): unknown {
-    const b = this.b;
-    let p = this.p;
-    const neg = b[p] === 45;
-    if (neg) p++;
-    const d0 = p;
-    let m = 0;
-    while (p < this.end && isDigit(b[p]!)) m = m * 10 + (b[p++]! - 48);
-    const digits = p - d0;
-    if (digits === 0) return NOT_MINE;
-    if (p < this.end && b[p] === 46) {
-      // A float: digits "." digits (no exponent, no M), read as Number reads it.
-      p++;
-      const f0 = p;
-      while (p < this.end && isDigit(b[p]!)) m = m * 10 + (b[p++]! - 48);
-      const scale = p - f0;
-      if (!this.endsAt(p) || m > Number.MAX_SAFE_INTEGER || scale > 22) return NOT_MINE;
-      this.p = p;
-      const v = m / POW10[scale]!;
-      return neg ? -v : v;
-    }
-    // An integer as the reader's own fast path takes it: at most 15 digits, no leading zero.
-    if (!this.endsAt(p) || digits > 15 || (digits > 1 && b[d0] === 48)) return NOT_MINE;
-    this.p = p;
-    return neg ? 0 - m : m;
+    const q = ednNumberEnd(this.b, this.p, this.end);
+    if (q < 0) return NOT_MINE;
+    this.p = q;
+    return scannedNumber.value;
   }
 
   private string(): unknown {

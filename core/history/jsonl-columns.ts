@@ -6,11 +6,15 @@
  * mine" (-1) for anything else, which the caller then reads with JSON.parse and jsonlOp, so every line reads
  * exactly as they read it, errors included. Pure: bytes in, columns out.
  */
-import { HistoryColumns, T_FAIL, T_INFO, T_INVOKE, T_OK, V_ARR, V_FALSE, V_JS, V_NULL, V_NUM, V_STR, V_TRUE } from './columns';
+import { jsonNumberEnd, opTypeAt, scannedNumber } from './op-bytes';
+import { HistoryColumns, T_OK, V_ARR, V_FALSE, V_JS, V_NULL, V_NUM, V_STR, V_TRUE } from './columns';
 
+
+/** Here, not imported: a call through another module's exports costs this hot path a property load each time. */
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 const MAX_DEPTH = 64;
-/** 10^k for k = 0…22: exactly representable, so `m / 10^k` is the correctly rounded value of m·10^-k. */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /** What a reader returns for input it does not take. */
 const NO = -2;
 /** A number field that was `null` (absent). */
@@ -30,9 +34,6 @@ const F_ERROR = 512;
 /** A field jsonlOp ignores ("index", "line", anything else): its value is read and dropped. */
 const F_OTHER = 0;
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
 
 /** Reads op lines into one HistoryColumns; one instance per file. */
 export class JsonlColumnScanner {
@@ -258,25 +259,12 @@ export class JsonlColumnScanner {
   private typeName(): number {
     const b = this.b;
     const p = this.p + 1;
-    let t = -1;
-    let n = 0;
-    switch (b[p]) {
-      case 105: // invoke, info
-        if (b[p + 1] === 110 && b[p + 2] === 118 && b[p + 3] === 111 && b[p + 4] === 107 && b[p + 5] === 101) (t = T_INVOKE), (n = 6);
-        else if (b[p + 1] === 110 && b[p + 2] === 102 && b[p + 3] === 111) (t = T_INFO), (n = 4);
-        break;
-      case 111: // ok
-        if (b[p + 1] === 107) (t = T_OK), (n = 2);
-        break;
-      case 102: // fail
-        if (b[p + 1] === 97 && b[p + 2] === 105 && b[p + 3] === 108) (t = T_FAIL), (n = 4);
-        break;
-      default:
-        break;
-    }
-    if (t < 0 || p + n >= this.end || b[p + n] !== 34) return -1;
+    const t = opTypeAt(b, p);
+    if (t < 0) return -1;
+    const n = t >> 2;
+    if (p + n >= this.end || b[p + n] !== 34) return -1;
     this.p = p + n + 1;
-    return t;
+    return t & 3;
   }
 
   /** The string at the opening quote, interned: its id, or -1 when it has an escape or leaves ASCII. */
@@ -326,49 +314,13 @@ export class JsonlColumnScanner {
     return this.number();
   }
 
-  /** A JSON number into `num`, as JSON.parse reads it; false when there is none. */
+  /** A finite JSON number into `num`, as JSON.parse reads it; false when there is none. */
   private number(): boolean {
-    const b = this.b;
-    const start = this.p;
-    let p = start;
-    const neg = b[p] === 45;
-    if (neg) p++;
-    if (p >= this.end || !isDigit(b[p]!)) return false;
-    let m = 0;
-    if (b[p] === 48) {
-      p++;
-      if (p < this.end && isDigit(b[p]!)) return false; // a leading zero: not JSON
-    } else {
-      while (p < this.end && isDigit(b[p]!)) m = m * 10 + (b[p++]! - 48);
-    }
-    let scale = 0;
-    if (p < this.end && b[p] === 46) {
-      p++;
-      const d0 = p;
-      while (p < this.end && isDigit(b[p]!)) m = m * 10 + (b[p++]! - 48);
-      if (p === d0) return false;
-      scale = p - d0;
-    }
-    if (p < this.end && (b[p] === 101 || b[p] === 69)) {
-      // An exponent: the text, as JSON.parse reads it.
-      p++;
-      if (p < this.end && (b[p] === 43 || b[p] === 45)) p++;
-      const e0 = p;
-      while (p < this.end && isDigit(b[p]!)) p++;
-      if (p === e0) return false;
-      this.p = p;
-      this.num = Number(text(b, start, p));
-      return Number.isFinite(this.num);
-    }
-    this.p = p;
-    // Exact while every digit fits in 53 bits; then one correctly rounded division, as JSON.parse rounds.
-    if (m > Number.MAX_SAFE_INTEGER || scale > 22) {
-      this.num = Number(text(b, start, p));
-      return Number.isFinite(this.num);
-    }
-    const v = scale === 0 ? m : m / POW10[scale]!;
-    this.num = neg ? -v : v;
-    return true;
+    const q = jsonNumberEnd(this.b, this.p, this.end);
+    if (q < 0) return false;
+    this.p = q;
+    this.num = scannedNumber.value;
+    return Number.isFinite(this.num);
   }
 
   /** One JSON value at the current byte (whitespace skipped) onto the tape; NO for input it does not take. */

@@ -6,6 +6,7 @@
  * JSON.parse and `jsonlOp` read it, errors included. Pure: bytes in, ops out.
  */
 import { MAX_INTERNED_BYTES, internAscii } from './byte-intern';
+import { jsonNumberEnd, isDigit, scannedNumber } from './op-bytes';
 import { newOp } from './op-shape';
 import type { Op, OpType, ProcessId } from './operation';
 
@@ -14,8 +15,6 @@ const NOT_MINE: unique symbol = Symbol('not mine');
 type Value = unknown;
 
 const MAX_DEPTH = 64;
-/** 10^k for k = 0…22: exactly representable, so `m / 10^k` is the correctly rounded value of m·10^-k. */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 // Field ids (bits, to catch a repeated field).
 const F_TYPE = 1;
@@ -31,9 +30,6 @@ const F_ERROR = 512;
 /** A field `jsonlOp` ignores ("index", "line", anything else): its value is read and dropped. */
 const F_OTHER = 0;
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
 
 /** Reads op lines; one instance per file (it keeps no state between lines but its scratch fields). */
 export class JsonlOpScanner {
@@ -240,42 +236,10 @@ export class JsonlOpScanner {
   }
 
   private number(): Value {
-    const b = this.b;
-    const start = this.p;
-    let p = start;
-    const neg = b[p] === 45;
-    if (neg) p++;
-    if (p >= this.end || !isDigit(b[p]!)) return NOT_MINE;
-    let m = 0;
-    if (b[p] === 48) {
-      p++;
-      if (p < this.end && isDigit(b[p]!)) return NOT_MINE; // a leading zero: not JSON
-    } else {
-      while (p < this.end && isDigit(b[p]!)) m = m * 10 + (b[p++]! - 48);
-    }
-    let scale = 0;
-    if (p < this.end && b[p] === 46) {
-      p++;
-      const d0 = p;
-      while (p < this.end && isDigit(b[p]!)) m = m * 10 + (b[p++]! - 48);
-      if (p === d0) return NOT_MINE;
-      scale = p - d0;
-    }
-    if (p < this.end && (b[p] === 101 || b[p] === 69)) {
-      // An exponent: the text, as JSON.parse reads it.
-      p++;
-      if (p < this.end && (b[p] === 43 || b[p] === 45)) p++;
-      const e0 = p;
-      while (p < this.end && isDigit(b[p]!)) p++;
-      if (p === e0) return NOT_MINE;
-      this.p = p;
-      return Number(b.toString('latin1', start, p));
-    }
-    this.p = p;
-    // Exact while every digit fits in 53 bits; then one correctly rounded division, as JSON.parse rounds.
-    if (m > Number.MAX_SAFE_INTEGER || scale > 22) return Number(b.toString('latin1', start, p));
-    const v = scale === 0 ? m : m / POW10[scale]!;
-    return neg ? -v : v;
+    const q = jsonNumberEnd(this.b, this.p, this.end);
+    if (q < 0) return NOT_MINE;
+    this.p = q;
+    return scannedNumber.value;
   }
 
   private array(): Value {
